@@ -1,0 +1,1 @@
+"""agser.acoustic (filled in by its stage)."""

@@ -1,0 +1,1 @@
+"""agser.analysis (filled in by its stage)."""

@@ -1,0 +1,1 @@
+"""agser.clustering (filled in by its stage)."""

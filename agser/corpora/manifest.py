@@ -1,0 +1,194 @@
+"""The manifest: one row per utterance, with a fixed, validated schema."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from agser.errors import ParameterError
+
+__all__ = [
+    "MANIFEST_COLUMNS",
+    "PATH_COLUMNS",
+    "EMOTIONS",
+    "CORPUS_CODES",
+    "validate_manifest",
+    "read_manifest",
+    "write_manifest",
+    "make_manifest",
+]
+
+#: Required columns, in order. Extra columns are kept as they are.
+MANIFEST_COLUMNS = (
+    "utterance_id",
+    "corpus",
+    "speaker",
+    "emotion",
+    "transcript",
+    "audio_path",
+    "video_path",
+    "landmarks_path",
+    "alignment_path",
+)
+PATH_COLUMNS = ("audio_path", "video_path", "landmarks_path", "alignment_path")
+#: Allowed emotion labels; the empty string means "unlabelled".
+EMOTIONS = ("neutral", "anger", "happiness", "sadness", "disgust", "fear")
+#: One-letter codes used in direction names such as ``C->I``.
+CORPUS_CODES = {
+    "crema-d": "C",
+    "msp-improv": "I",
+    "sim-crema": "C",
+    "sim-improv": "I",
+    "grid": "G",
+}
+
+
+def make_manifest(rows):
+    """Build a validated manifest from a list of dicts.
+
+    Missing optional columns are filled with the empty string.
+
+    Parameters
+    ----------
+    rows : list of dict
+        One dict per utterance with at least ``utterance_id`` and ``corpus``.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> m = make_manifest([{"utterance_id": "u1", "corpus": "c", "speaker": "s1",
+    ...                     "emotion": "anger", "transcript": "hi"}])
+    >>> list(m.columns[:4])
+    ['utterance_id', 'corpus', 'speaker', 'emotion']
+    """
+    df = pd.DataFrame(list(rows))
+    for col in MANIFEST_COLUMNS:
+        if col not in df.columns:
+            df[col] = ""
+    extra = [c for c in df.columns if c not in MANIFEST_COLUMNS]
+    return validate_manifest(df[list(MANIFEST_COLUMNS) + extra])
+
+
+def validate_manifest(df):
+    """Check a manifest and return it with clean string columns.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Candidate manifest.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same rows, index reset, the required columns as ``str``.
+
+    Raises
+    ------
+    ParameterError
+        Naming the missing column, or the offending row and column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> bad = pd.DataFrame({"utterance_id": ["a"], "corpus": ["c"]})
+    >>> validate_manifest(bad)
+    Traceback (most recent call last):
+    ...
+    agser.errors.ParameterError: manifest is missing column 'speaker'
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise ParameterError(f"manifest must be a pandas DataFrame, got {type(df).__name__}")
+    for col in MANIFEST_COLUMNS:
+        if col not in df.columns:
+            raise ParameterError(f"manifest is missing column {col!r}")
+    df = df.reset_index(drop=True).copy()
+    for col in MANIFEST_COLUMNS:
+        df[col] = df[col].fillna("").astype(str).str.strip()
+    for col in ("utterance_id", "corpus", "speaker"):
+        empty = df.index[df[col] == ""]
+        if len(empty):
+            i = int(empty[0])
+            raise ParameterError(f"manifest row {i}: column {col!r} is empty")
+    dup = df["utterance_id"].duplicated()
+    if dup.any():
+        i = int(dup.idxmax())
+        raise ParameterError(
+            f"manifest row {i}: column 'utterance_id' repeats {df.at[i, 'utterance_id']!r}"
+        )
+    bad = ~df["emotion"].isin(EMOTIONS + ("",))
+    if bad.any():
+        i = int(bad.idxmax())
+        raise ParameterError(
+            f"manifest row {i}: column 'emotion' has unknown label {df.at[i, 'emotion']!r}; "
+            f"allowed: {', '.join(EMOTIONS)} or empty"
+        )
+    no_media = (df["audio_path"] == "") & (df["video_path"] == "") & (df["landmarks_path"] == "")
+    if no_media.any():
+        i = int(no_media.idxmax())
+        raise ParameterError(
+            f"manifest row {i} ({df.at[i, 'utterance_id']!r}): columns 'audio_path', "
+            "'video_path' and 'landmarks_path' are all empty"
+        )
+    return df
+
+
+def read_manifest(path):
+    """Read and validate ``manifest.csv``; relative paths become absolute.
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file. Relative media paths in it are taken relative to its folder.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ParameterError(f"manifest {str(path)!r} does not exist")
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df = validate_manifest(df)
+    base = path.resolve().parent
+    for col in PATH_COLUMNS:
+        df[col] = [
+            (p if (p == "" or os.path.isabs(p)) else str(base / p)) for p in df[col]
+        ]
+    return df
+
+
+def write_manifest(df, path, relative=True):
+    """Validate and write a manifest; paths under its folder are written relative.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+    path : str or Path
+    relative : bool
+        Write paths under the manifest's folder relative to it, so the tree can move.
+    """
+    df = validate_manifest(df)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out = df.copy()
+    if relative:
+        base = path.resolve().parent
+        for col in PATH_COLUMNS:
+            vals = []
+            for p in out[col]:
+                if p and os.path.isabs(p):
+                    try:
+                        p = str(Path(p).resolve().relative_to(base))
+                    except ValueError:
+                        pass
+                vals.append(p)
+            out[col] = vals
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    out.to_csv(tmp, index=False)
+    os.replace(tmp, path)
+    return path

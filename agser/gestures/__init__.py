@@ -1,0 +1,1 @@
+"""agser.gestures (filled in by its stage)."""

@@ -1,0 +1,1 @@
+"""agser.landmarks (filled in by its stage)."""

@@ -1,0 +1,1 @@
+"""agser.phones (filled in by its stage)."""

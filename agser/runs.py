@@ -1,0 +1,78 @@
+"""Run-level entry points that the book's chapters call.
+
+A chapter gets its inputs from these functions rather than from files left by
+an earlier chapter, so each chapter also runs on its own: every step goes
+through the artifact store in ``work_dir`` and is computed only once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from agser.errors import ParameterError
+from agser.store import ArtifactStore
+
+__all__ = ["run_store", "run_manifest", "run_segments"]
+
+
+def run_store(work_dir):
+    """The artifact store of a run (``work_dir/store``)."""
+    return ArtifactStore(Path(work_dir) / "store")
+
+
+def run_manifest(data, work_dir):
+    """The manifest of a run: simulated, or a user's ``manifest.csv``.
+
+    Parameters
+    ----------
+    data : dict
+        ``{"source": "simulate", "seed": int, "utterances_per_corpus": int,
+        "simulator": {...shift knobs...}}`` or ``{"source": "manifest",
+        "manifest": path}``.
+    work_dir : str or Path
+        The run's working folder.
+
+    Returns
+    -------
+    pathlib.Path
+        Path of the manifest CSV.
+    """
+    source = data.get("source", "simulate")
+    if source == "simulate":
+        from agser.corpora.simulator import simulate
+
+        params = {
+            "seed": int(data.get("seed", 0)),
+            "utterances_per_corpus": data.get("utterances_per_corpus"),
+            **dict(data.get("simulator") or {}),
+        }
+        folder = run_store(work_dir).cached_dir(
+            "simulate", params, (), lambda out: simulate(out, **params)
+        )
+        return folder / "manifest.csv"
+    if source == "manifest":
+        path = data.get("manifest")
+        if not path or not Path(path).is_file():
+            raise ParameterError(f"data.manifest={path!r} does not exist")
+        return Path(path).resolve()
+    raise ParameterError(f"data.source={source!r} must be 'simulate' or 'manifest'")
+
+
+def run_segments(data, extract, work_dir):
+    """Extract the gesture segments of a run's manifest; returns the output folder.
+
+    The folder holds ``segments.parquet``, ``failures.csv`` and
+    ``summary.json`` (see :func:`agser.extract.extract_manifest`).
+    """
+    from agser.extract import extract_manifest
+
+    manifest = run_manifest(data, work_dir)
+    out = Path(work_dir) / "extract" / (extract.get("name") or "default")
+    extract_manifest(
+        manifest,
+        out,
+        store=run_store(work_dir),
+        progress=False,
+        **{k: v for k, v in extract.items() if k != "name"},
+    )
+    return out

@@ -1,0 +1,1 @@
+"""agser.ser (filled in by its stage)."""
