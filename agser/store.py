@@ -23,9 +23,10 @@ __all__ = ["ArtifactStore", "fingerprint"]
 
 
 def _file_digest(path, _cache={}):
-    """Content hash of a file, memoised by (path, size, mtime)."""
+    """Content hash of a file, memoised by (path, inode, size, mtime, ctime)."""
     st = os.stat(path)
-    memo = (str(path), st.st_size, st.st_mtime_ns)
+    # ctime and inode catch a same-size rewrite within one mtime tick
+    memo = (str(path), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
     if memo not in _cache:
         h = hashlib.sha256()
         with open(path, "rb") as f:

@@ -137,13 +137,21 @@ def validate_manifest(df):
     return df
 
 
+def _path_columns(df):
+    """The required path columns plus any extra column whose name ends in ``_path``."""
+    return list(PATH_COLUMNS) + [
+        c for c in df.columns if c.endswith("_path") and c not in PATH_COLUMNS
+    ]
+
+
 def read_manifest(path):
     """Read and validate ``manifest.csv``; relative paths become absolute.
 
     Parameters
     ----------
     path : str or Path
-        The CSV file. Relative media paths in it are taken relative to its folder.
+        The CSV file. Relative paths in it (the path columns and any extra
+        column ending in ``_path``) are taken relative to its folder.
 
     Returns
     -------
@@ -155,7 +163,7 @@ def read_manifest(path):
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
     df = validate_manifest(df)
     base = path.resolve().parent
-    for col in PATH_COLUMNS:
+    for col in _path_columns(df):
         df[col] = [
             (p if (p == "" or os.path.isabs(p)) else str(base / p)) for p in df[col]
         ]
@@ -178,7 +186,7 @@ def write_manifest(df, path, relative=True):
     out = df.copy()
     if relative:
         base = path.resolve().parent
-        for col in PATH_COLUMNS:
+        for col in _path_columns(out):
             vals = []
             for p in out[col]:
                 if p and os.path.isabs(p):

@@ -1,0 +1,90 @@
+"""``agser corpus``: build a manifest from a corpus tree."""
+
+from __future__ import annotations
+
+KINDS = ("crema-d", "msp-improv", "grid", "csv")
+
+
+def add_arguments(parser):
+    parser.add_argument("--kind", required=True, choices=KINDS, help="corpus layout")
+    parser.add_argument("--root", required=True,
+                        help="corpus folder (for --kind csv: the CSV file)")
+    parser.add_argument("--out", required=True, help="manifest CSV to write")
+    parser.add_argument("--labels", choices=("intended", "vote"), default=None,
+                        help="crema-d: intended emotion (default) or raters' vote; "
+                             "msp-improv: consensus vote (default) or scenario target")
+    parser.add_argument("--votes", default=None,
+                        help="crema-d: tabulatedVotes.csv (default: found under --root)")
+    parser.add_argument("--vote-modality", choices=("audio-visual", "audio", "video"),
+                        default=None, help="crema-d: rating condition of --labels vote")
+    parser.add_argument("--drop-ties", action="store_true",
+                        help="crema-d: drop clips whose vote is a tie (default: unlabelled)")
+    parser.add_argument("--drop-flagged", action="store_true",
+                        help="crema-d: leave out the four known-bad clips (default: flagged)")
+    parser.add_argument("--evaluation", default=None,
+                        help="msp-improv: the evaluation file (default: ROOT/Evalution.txt)")
+    parser.add_argument("--transcripts", default=None,
+                        help="msp-improv: CSV (utterance_id, transcript) or folder of <id>.txt")
+    parser.add_argument("--drop-unlabelled", action="store_true",
+                        help="msp-improv: leave out clips with no usable label")
+    parser.add_argument("--speaker", default=None,
+                        help="grid: talker id of clips not under an s<N>/ folder")
+    parser.add_argument("--column", action="append", default=[], metavar="MANIFEST=CSV",
+                        help="csv: manifest column and the CSV column that holds it, "
+                             "e.g. utterance_id=file (repeatable)")
+    parser.add_argument("--emotion-map", action="append", default=[], metavar="CSV=LABEL",
+                        help="csv: relabel an emotion value, e.g. ang=anger (repeatable)")
+    parser.add_argument("--corpus", default=None, help="value of the corpus column")
+
+
+def _pairs(option, items):
+    from agser.errors import ParameterError
+
+    out = {}
+    for item in items:
+        k, sep, v = item.partition("=")
+        if not sep or not k.strip() or not v.strip():
+            raise ParameterError(f"--{option} {item!r} must look like NAME=VALUE")
+        out[k.strip()] = v.strip()
+    return out or None
+
+
+def options(args):
+    """The adapter options named on the command line for ``args.kind``."""
+    per_kind = {
+        "crema-d": {"labels": args.labels, "votes": args.votes,
+                    "vote_modality": args.vote_modality,
+                    "drop_ties": args.drop_ties or None,
+                    "drop_flagged": args.drop_flagged or None, "corpus": args.corpus},
+        "msp-improv": {"labels": args.labels, "evaluation": args.evaluation,
+                       "transcripts": args.transcripts,
+                       "drop_unlabelled": args.drop_unlabelled or None,
+                       "corpus": args.corpus},
+        "grid": {"speaker": args.speaker, "corpus": args.corpus},
+        "csv": {"corpus": args.corpus, "columns": _pairs("column", args.column),
+                "emotion_map": _pairs("emotion-map", args.emotion_map)},
+    }[args.kind]
+    given = {k: v for k, v in per_kind.items() if v is not None}
+    # Options for another kind are a mistake worth stopping for.
+    all_opts = {"labels", "votes", "vote_modality", "drop_ties", "drop_flagged", "evaluation",
+                "transcripts", "drop_unlabelled", "speaker", "corpus", "column", "emotion_map"}
+    used = set(per_kind) | ({"column"} if args.kind == "csv" else set())
+    for name in sorted(all_opts - used):
+        value = getattr(args, name)
+        if value not in (None, False, []):
+            from agser.errors import ParameterError
+
+            raise ParameterError(f"--{name.replace('_', '-')} does not apply to --kind {args.kind}")
+    return given
+
+
+def run(args):
+    from agser.corpora.adapters import build_manifest
+    from agser.corpora.manifest import write_manifest
+
+    manifest = build_manifest(args.kind, args.root, **options(args))
+    path = write_manifest(manifest, args.out)
+    counts = manifest["emotion"].replace("", "(unlabelled)").value_counts()
+    print(f"{len(manifest)} utterances, {manifest['speaker'].nunique()} speakers -> {path}")
+    print(", ".join(f"{k}: {v}" for k, v in counts.items()))
+    return 0
