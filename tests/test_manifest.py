@@ -150,3 +150,28 @@ def test_write_manifest_refuses_invalid(tmp_path):
     with pytest.raises(ParameterError, match="row 0: column 'emotion'"):
         write_manifest(df, tmp_path / "m.csv")
     assert not (tmp_path / "m.csv").exists()
+
+
+def test_extra_path_column_missing_on_some_rows_round_trips(tmp_path):
+    # joining corpora leaves NaN in an extra *_path column on the rows of the
+    # corpus that lacks it; writing and reading must still work
+    import pandas as pd
+
+    from agser.corpora import read_manifest, validate_manifest, write_manifest
+
+    (tmp_path / "a.wav").write_bytes(b"x")
+    (tmp_path / "a.align").write_bytes(b"x")
+    rows = pd.DataFrame(
+        [
+            {"utterance_id": "u1", "corpus": "c", "speaker": "s", "emotion": "", "transcript": "",
+             "audio_path": str(tmp_path / "a.wav"), "video_path": "", "landmarks_path": "",
+             "alignment_path": "", "word_alignment_path": str(tmp_path / "a.align")},
+            {"utterance_id": "u2", "corpus": "d", "speaker": "s", "emotion": "", "transcript": "",
+             "audio_path": str(tmp_path / "a.wav"), "video_path": "", "landmarks_path": "",
+             "alignment_path": "", "word_alignment_path": float("nan")},
+        ]
+    )
+    out = write_manifest(validate_manifest(rows), tmp_path / "m.csv")
+    assert "a.align" in (tmp_path / "m.csv").read_text().splitlines()[1]
+    back = read_manifest(out)
+    assert back["word_alignment_path"].tolist() == [str(tmp_path / "a.align"), ""]
