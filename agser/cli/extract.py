@@ -1,0 +1,57 @@
+"""``agser extract``: landmarks, phones and gesture segments for a manifest."""
+
+from __future__ import annotations
+
+
+def add_arguments(parser):
+    parser.add_argument("--manifest", required=True, help="manifest CSV (agser corpus / simulate / fetch-samples)")
+    parser.add_argument("--out", required=True,
+                        help="output folder: segments.parquet, segment_frames.npy, failures.csv, summary.json")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="local worker processes (default: all cores; 1 = in this process)")
+    parser.add_argument("--scheduler", default=None,
+                        help="dask.distributed scheduler address (tcp://host:8786); utterances run there")
+    parser.add_argument("--landmarks", choices=("auto", "openface", "dlib"), default="auto",
+                        help="auto: the OpenFace CSV of landmarks_path when set, else dlib on the video")
+    parser.add_argument("--aligner", choices=("auto", "textgrid", "pocketsphinx"), default="auto",
+                        help="auto: the TextGrid of alignment_path when set, else pocketsphinx")
+    parser.add_argument("--max-gap", type=int, default=None,
+                        help="longest run of face-less frames to interpolate (default 3)")
+    parser.add_argument("--pronunciation", action="append", default=[], metavar="WORD=PHONES",
+                        help="pronunciation of an out-of-vocabulary word, e.g. 'agser=EY1 JH S ER0' (repeatable)")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def _pronunciations(items):
+    from agser.errors import ParameterError
+
+    out = {}
+    for item in items:
+        word, sep, phones = item.partition("=")
+        if not sep or not word.strip() or not phones.strip():
+            raise ParameterError(f"--pronunciation {item!r} must look like WORD='P1 P2 ...'")
+        out[word.strip()] = phones.strip()
+    return out
+
+
+def run(args):
+    from agser.extract import extract_manifest
+
+    summary = extract_manifest(
+        args.manifest,
+        args.out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        landmarks=args.landmarks,
+        aligner=args.aligner,
+        max_gap=args.max_gap,
+        extra_pronunciations=_pronunciations(args.pronunciation),
+        progress=not args.no_progress,
+    )
+    for corpus, s in summary.items():
+        print(
+            f"{corpus}: {s['utterances']} utterances, {s['segments']} segments, "
+            f"{s['failures']} failed, {s['frames_with_face']}/{s['frames']} frames with a face"
+        )
+    print(f"-> {args.out}")
+    return 0
