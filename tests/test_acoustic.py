@@ -1,0 +1,96 @@
+"""Built-in acoustic encoder and span pooling."""
+
+import numpy as np
+import pytest
+
+from agser.acoustic import Encoder, LogMelEncoder, make_encoder, pool_spans
+from agser.errors import InputError, ParameterError
+
+SR = 16000
+
+
+def _tone(freq, seconds, sr=SR):
+    return (0.3 * np.sin(2 * np.pi * freq * np.arange(int(seconds * sr)) / sr)).astype(np.float32)
+
+
+def test_logmel_shape_and_protocol():
+    enc = LogMelEncoder(n_mels=24)
+    assert isinstance(enc, Encoder)
+    assert (enc.sample_rate, enc.frame_rate, enc.n_layers, enc.dim) == (16000, 100.0, 4, 24)
+    feats = enc.encode(_tone(300, 0.5))
+    assert feats.shape == (4, 1 + 8000 // 160, 24)
+    assert feats.dtype == np.float32
+    assert np.all(np.isfinite(feats))
+
+
+def test_logmel_layers_mean_what_they_say():
+    enc = LogMelEncoder(n_mels=40)
+    low, high = enc.encode(_tone(300, 0.5)), enc.encode(_tone(3000, 0.5))
+    # The loudest mel band follows the tone's frequency.
+    assert np.argmax(low[0, 25]) < np.argmax(high[0, 25])
+    # A steady tone: delta is ~0 in the middle, cmn has zero mean per band.
+    assert np.abs(low[1, 10:-10]).max() < 0.05 * np.abs(low[0]).max()
+    np.testing.assert_allclose(low[2].mean(axis=0), 0.0, atol=1e-4)
+    # MFCC is an orthonormal transform of the log mel: frame norms agree.
+    np.testing.assert_allclose(np.linalg.norm(low[3], axis=1), np.linalg.norm(low[0], axis=1), rtol=1e-4)
+
+
+def test_logmel_bad_input():
+    enc = LogMelEncoder()
+    with pytest.raises(InputError):
+        enc.encode(np.zeros(0, dtype=np.float32))
+    with pytest.raises(InputError):
+        enc.encode(np.full(100, np.nan, dtype=np.float32))
+    with pytest.raises(ParameterError):
+        enc.encode(np.zeros((2, 100), dtype=np.float32))
+    with pytest.raises(ParameterError, match="n_mels"):
+        LogMelEncoder(n_mels=0).encode(_tone(300, 0.1))
+
+
+def test_pool_spans_against_loop():
+    rng = np.random.default_rng(0)
+    feats = rng.normal(size=(3, 50, 5)).astype(np.float32)
+    spans = np.array([[0.0, 0.1], [0.105, 0.2], [0.33, 0.331], [0.45, 0.6]])
+    out = pool_spans(feats, 100.0, spans)
+    assert out.shape == (4, 3, 5)
+    times = np.arange(50) / 100.0
+    for j, (s, e) in enumerate(spans[:2]):
+        sel = (times >= s) & (times < e)
+        np.testing.assert_allclose(out[j], feats[:, sel].mean(axis=1), rtol=1e-5, atol=1e-6)
+    # no frame centre inside [0.33, 0.331): the frame nearest its midpoint (33)
+    np.testing.assert_allclose(out[2], feats[:, 33], rtol=1e-6)
+    # span running past the end keeps the frames that exist (45..49)
+    np.testing.assert_allclose(out[3], feats[:, 45:].mean(axis=1), rtol=1e-5, atol=1e-6)
+
+
+def test_pool_spans_frame_offset_and_errors():
+    feats = np.arange(10, dtype=np.float32).reshape(1, 10, 1)
+    # frames centred at 0.0125 + t/50 (HF-style 20 ms hop): [0.0, 0.05) holds t = 0, 1
+    assert pool_spans(feats, 50.0, [[0.0, 0.05]], frame_offset=0.0125)[0, 0, 0] == pytest.approx(0.5)
+    with pytest.raises(ParameterError, match="ends before"):
+        pool_spans(feats, 100.0, [[0.2, 0.1]])
+    with pytest.raises(ParameterError):
+        pool_spans(feats[0], 100.0, [[0.0, 0.1]])
+
+
+def test_make_encoder():
+    assert make_encoder().dim == 40
+    assert make_encoder({"encoder": "logmel", "options": {"n_mels": 16}}).dim == 16
+    with pytest.raises(ParameterError, match="nope"):
+        make_encoder({"encoder": "nope"})
+
+
+def test_load_waveform_resamples_and_flags_bad_files(tmp_path):
+    import soundfile as sf
+
+    from agser.acoustic import load_waveform
+
+    path = tmp_path / "tone.wav"
+    sf.write(path, _tone(440, 0.5, sr=8000), 8000)
+    wav = load_waveform(path)
+    assert wav.dtype == np.float32 and wav.shape == (8000,)
+    with pytest.raises(InputError, match="does not exist"):
+        load_waveform(tmp_path / "missing.wav")
+    sf.write(tmp_path / "silent.wav", np.zeros(8000, dtype=np.float32), 16000)
+    with pytest.raises(InputError):
+        load_waveform(tmp_path / "silent.wav")
