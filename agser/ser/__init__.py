@@ -1,1 +1,37 @@
-"""agser.ser (filled in by its stage)."""
+"""AG-anchored cross-corpus speech emotion recognition (chapters 6 and 7).
+
+- :mod:`agser.ser.data`: utterance-level data sets (frame features per layer,
+  phone spans, AG clusters); an unlabelled target set has no labels at all.
+- :mod:`agser.ser.model`: the two-branch model (:class:`SERModel`).
+- :mod:`agser.ser.losses`: the soft-weighted triplet loss and CORAL.
+- :mod:`agser.ser.methods`: source-only, AG, PA, LA, Hard-AG, upper bound.
+- :mod:`agser.ser.splits`, :mod:`agser.ser.metrics`, :mod:`agser.ser.stats`:
+  protocol, UAR and binary per-emotion UAR, seeds and significance.
+- :mod:`agser.ser.train`: :func:`train_run` (one method, direction, seed of a
+  run, cached) and :func:`run_experiment` (the same on loaded corpora).
+- :mod:`agser.ser.pipeline`: the cached run-level steps the chapters call.
+"""
+
+from agser.ser.data import CorpusData, LabelledSet, UtteranceSet
+from agser.ser.methods import CROSS_METHODS, METHODS
+from agser.ser.metrics import SER_CLASSES, binary_uar, ser_metrics, uar
+from agser.ser.model import SERModel
+from agser.ser.splits import speaker_split
+from agser.ser.train import SERConfig, run_experiment, train_run
+
+__all__ = [
+    "CROSS_METHODS",
+    "CorpusData",
+    "LabelledSet",
+    "METHODS",
+    "SERConfig",
+    "SERModel",
+    "SER_CLASSES",
+    "UtteranceSet",
+    "binary_uar",
+    "run_experiment",
+    "ser_metrics",
+    "speaker_split",
+    "train_run",
+    "uar",
+]
