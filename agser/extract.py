@@ -51,7 +51,7 @@ SEGMENT_COLUMNS = (
 LANDMARK_SOURCES = ("auto", "openface", "dlib")
 ALIGNER_SOURCES = ("auto", "textgrid", "pocketsphinx")
 #: Bump when the per-utterance computation changes, so cached results are redone.
-_VERSION = 1
+_VERSION = 2
 
 
 def _path(row, col):
@@ -111,17 +111,17 @@ def utterance_gesture(row, landmarks="auto", max_gap=None):
         if lm_path is None:
             raise InputError("landmarks='openface' but the row has no landmarks_path", stage="landmarks")
         from agser.landmarks.openface import read_openface_csv
+        from agser.landmarks.types import require_face
 
-        lm = read_openface_csv(lm_path, frame_rate=_frame_rate(row))
+        # read_openface_csv keeps face-less files (a CSV is data, not a failure);
+        # dlib's extract below raises the same error itself.
+        lm = require_face(read_openface_csv(lm_path, frame_rate=_frame_rate(row)), lm_path.name)
     else:
         if video is None:
             raise InputError("no video_path to detect landmarks on", stage="landmarks")
         from agser.landmarks import extract as extract_landmarks
 
         lm = extract_landmarks(video)
-    n_face = int(np.asarray(lm.success, bool).sum())
-    if lm.n_frames == 0 or n_face == 0:
-        raise InputError(f"no face found in any of the {lm.n_frames} frames", stage="landmarks")
     mouth = mouth_points(align_to_eyes(lm.points))
     kwargs = {} if max_gap is None else {"max_gap": max_gap}
     mouth, _ = interpolate_gaps(mouth, success=lm.success, **kwargs)
@@ -200,6 +200,7 @@ def extract_utterance(row, landmarks="auto", aligner="auto", max_gap=None,
     InputError
         With the failing stage (``landmarks``, ``audio``, ``phones``, ``segment``).
     """
+    from agser.gestures.missing import DEFAULT_MAX_GAP
     from agser.gestures.segment import cut_segments
 
     # Phones first: a bad audio file or transcript fails in a fraction of a
@@ -208,9 +209,12 @@ def extract_utterance(row, landmarks="auto", aligner="auto", max_gap=None,
         row, aligner=aligner, extra_pronunciations=extra_pronunciations,
         min_speech_score=min_speech_score,
     )
+    if max_gap is None:
+        max_gap = DEFAULT_MAX_GAP
     lm, mouth = utterance_gesture(row, landmarks=landmarks, max_gap=max_gap)
     segments, dropped = cut_segments(
-        mouth, lm.timestamps, alignment.phones, frame_rate=lm.frame_rate, return_dropped=True
+        mouth, lm.timestamps, alignment.phones, frame_rate=lm.frame_rate, return_dropped=True,
+        max_gap=max_gap,
     )
     if not segments:
         reasons = sorted({d["reason"] for d in dropped}) or ["no speech phone in the alignment"]
@@ -227,10 +231,8 @@ def _cached_utterance(row, *, store, params):
     """Store-backed :func:`extract_utterance`; failures are stored too, then re-raised."""
     inputs = []
     for col in ("audio_path", "video_path", "landmarks_path", "alignment_path"):
-        p = _path(row, col)
+        p = _existing(row, col, "input")
         if p is not None:
-            if not p.is_file():
-                raise InputError(f"{col} {str(p)!r} does not exist", stage="input")
             inputs.append((col, p))
     inputs.append(("transcript", str(row.get("transcript", "") or "")))
     inputs.append(("frame_rate", str(row.get("frame_rate", "") or "")))

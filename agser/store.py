@@ -19,7 +19,25 @@ import numpy as np
 
 from agser.errors import ParameterError
 
-__all__ = ["ArtifactStore", "fingerprint"]
+__all__ = ["ArtifactStore", "fingerprint", "sha256_file"]
+
+
+def sha256_file(path):
+    """SHA-256 hex digest of a file's bytes.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x"
+    >>> _ = p.write_bytes(b"abc")
+    >>> sha256_file(p)[:16]
+    'ba7816bf8f01cfea'
+    """
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def _file_digest(path, _cache={}):
@@ -28,11 +46,7 @@ def _file_digest(path, _cache={}):
     # ctime and inode catch a same-size rewrite within one mtime tick
     memo = (str(path), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
     if memo not in _cache:
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        _cache[memo] = h.hexdigest()
+        _cache[memo] = sha256_file(path)
     return _cache[memo]
 
 

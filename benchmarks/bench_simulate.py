@@ -27,7 +27,7 @@ def main(argv=None):
 
     from agser.corpora import read_manifest
     from agser.corpora.simulator import DEFAULT_UTTERANCES, simulate
-    from agser.corpora.simulator.text import load_cmudict
+    from agser.phones.cmudict import load_cmudict
 
     n = args.utterances or (20 if args.quick else DEFAULT_UTTERANCES)
     t0 = time.perf_counter()

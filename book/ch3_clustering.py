@@ -39,7 +39,8 @@ extract = {"landmarks": "auto", "aligner": "auto", "workers": 2}
 cluster = {
     "k_range": [2, 12], "k": None, "gamma": 1.0, "max_iter": 30, "n_init": 1, "tol": 1e-4, "seed": 0,
     "phones": "vowels", "emotions": ["neutral", "anger", "happiness", "sadness"],
-    "elbow_max_segments": 1500, "elbow_max_iter": 15, "fit_max_segments": None, "backend": "torch",
+    "elbow_max_segments": None, "elbow_max_iter": 20, "fit_max_segments": None,
+    "barycenter_sample": None, "max_iter_barycenter": 100, "backend": "torch", "dtype": "float32",
 }
 
 # %%
@@ -92,8 +93,9 @@ display(
 # %% [markdown]
 # ## Choosing k by the elbow
 #
-# Each k of the range is fitted on a seeded sub-sample of the segments (to keep the
-# search within the chapter's time budget) with fewer iterations than the final fit;
+# Each k of the range is fitted with at most `cluster.elbow_max_iter` iterations, on all
+# segments or, where the run sets `cluster.elbow_max_segments` (to keep the search within
+# a time budget), on a seeded sub-sample of that size (the default run uses all);
 # the knee rule is the clustering stage's (`agser.clustering.choose_k_elbow`). The final
 # model is then fitted with the chosen k. Inertia is the mean soft-DTW of a segment to its
 # centre; soft-DTW is a smoothed minimum over alignments and can be negative, so only the

@@ -41,7 +41,8 @@ extract = {"landmarks": "auto", "aligner": "auto", "workers": 2}
 cluster = {
     "k_range": [2, 12], "k": None, "gamma": 1.0, "max_iter": 30, "n_init": 1, "tol": 1e-4, "seed": 0,
     "phones": "vowels", "emotions": ["neutral", "anger", "happiness", "sadness"],
-    "elbow_max_segments": 1500, "elbow_max_iter": 15, "fit_max_segments": None, "backend": "torch",
+    "elbow_max_segments": None, "elbow_max_iter": 20, "fit_max_segments": None,
+    "barycenter_sample": None, "max_iter_barycenter": 100, "backend": "torch", "dtype": "float32",
 }
 
 # %%

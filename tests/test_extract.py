@@ -159,3 +159,16 @@ def test_forced_sources_without_files_fail_rows(sim_manifest, tmp_path):
     assert sum(s["failures"] for s in summary.values()) == 1
     segs, frames = load_segments(tmp_path / "o")
     assert segs.empty and frames == []
+
+
+def test_openface_csv_without_a_face_fails_the_row(tmp_path):
+    # dlib's extract raises this itself; a CSV is read as it is, so the stage checks it
+    from agser.errors import InputError
+    from agser.landmarks import Landmarks, write_openface_csv
+
+    csv = tmp_path / "noface.csv"
+    write_openface_csv(Landmarks(np.full((5, 68, 2), np.nan), np.zeros(5), np.zeros(5, bool),
+                                 np.arange(5) / 25), csv)
+    with pytest.raises(InputError, match="noface.csv: no face found in any of its 5 frames") as err:
+        extract_mod.utterance_gesture({"landmarks_path": str(csv)})
+    assert err.value.stage == "landmarks"

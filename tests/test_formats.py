@@ -72,6 +72,20 @@ def test_openface_round_trip(tmp_path):
     np.testing.assert_allclose(back.timestamps, lm.timestamps, atol=1e-3)
 
 
+def test_frame_rate_of_a_30fps_csv_with_3_decimal_timestamps(tmp_path):
+    # OpenFace writes timestamps with 3 decimals: at 30 fps the steps are 0.033 or
+    # 0.034 s, whose median reads 30.3 fps.
+    face = [0.98, 1] + [10.0] * 136
+    rows = [[k + 1, 0, f"{k / 30:.3f}"] + face for k in range(90)]
+    rows[-1][2] = ""  # a frame without a timestamp does not count
+    p = tmp_path / "fps30.csv"
+    p.write_text(_openface_text(rows, spaces=True))
+    lm = read_openface_csv(p)
+    assert np.isnan(lm.timestamps[-1])
+    assert abs(lm.frame_rate - 30.0) < 0.01, lm.frame_rate
+    assert np.isnan(Landmarks(lm.points[:1], [1.0], [True], [0.0]).frame_rate)
+
+
 def test_landmarks_shape_checked():
     with pytest.raises(ParameterError, match="shape"):
         Landmarks(np.zeros((3, 20, 2)), np.ones(3), np.ones(3, bool), np.arange(3))

@@ -62,6 +62,12 @@ def test_nan_frames_drop_segment():
                                  frame_rate=25, return_dropped=True)
     assert [s["phone"] for s in segs] == ["AA", "M"]
     assert dropped[0]["phone"] == "IY" and "no face" in dropped[0]["reason"]
+    # the reason is span_usable's: it names the frames and quotes the gap limit used
+    _, dropped = cut_segments(mouth, None, _phones([("IY1", 0.16, 0.4)]), frame_rate=25,
+                              return_dropped=True, max_gap=2)
+    assert dropped[0]["reason"] == (
+        "frames 5-8 of segment frames 4-9 have no face (gap 5-8 longer than 2 frames or at a video edge)"
+    )
 
 
 def test_errors():

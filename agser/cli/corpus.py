@@ -37,20 +37,10 @@ def add_arguments(parser):
     parser.add_argument("--corpus", default=None, help="value of the corpus column")
 
 
-def _pairs(option, items):
-    from agser.errors import ParameterError
-
-    out = {}
-    for item in items:
-        k, sep, v = item.partition("=")
-        if not sep or not k.strip() or not v.strip():
-            raise ParameterError(f"--{option} {item!r} must look like NAME=VALUE")
-        out[k.strip()] = v.strip()
-    return out or None
-
-
 def options(args):
     """The adapter options named on the command line for ``args.kind``."""
+    from agser.cli import option_pairs
+
     per_kind = {
         "crema-d": {"labels": args.labels, "votes": args.votes,
                     "vote_modality": args.vote_modality,
@@ -61,8 +51,8 @@ def options(args):
                        "drop_unlabelled": args.drop_unlabelled or None,
                        "corpus": args.corpus},
         "grid": {"speaker": args.speaker, "corpus": args.corpus},
-        "csv": {"corpus": args.corpus, "columns": _pairs("column", args.column),
-                "emotion_map": _pairs("emotion-map", args.emotion_map)},
+        "csv": {"corpus": args.corpus, "columns": option_pairs("column", args.column) or None,
+                "emotion_map": option_pairs("emotion-map", args.emotion_map) or None},
     }[args.kind]
     given = {k: v for k, v in per_kind.items() if v is not None}
     # Options for another kind are a mistake worth stopping for.

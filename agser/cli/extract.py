@@ -22,19 +22,8 @@ def add_arguments(parser):
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
-def _pronunciations(items):
-    from agser.errors import ParameterError
-
-    out = {}
-    for item in items:
-        word, sep, phones = item.partition("=")
-        if not sep or not word.strip() or not phones.strip():
-            raise ParameterError(f"--pronunciation {item!r} must look like WORD='P1 P2 ...'")
-        out[word.strip()] = phones.strip()
-    return out
-
-
 def run(args):
+    from agser.cli import option_pairs
     from agser.extract import extract_manifest
 
     summary = extract_manifest(
@@ -45,7 +34,7 @@ def run(args):
         landmarks=args.landmarks,
         aligner=args.aligner,
         max_gap=args.max_gap,
-        extra_pronunciations=_pronunciations(args.pronunciation),
+        extra_pronunciations=option_pairs("pronunciation", args.pronunciation, form="WORD='P1 P2 ...'"),
         progress=not args.no_progress,
     )
     for corpus, s in summary.items():

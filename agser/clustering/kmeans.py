@@ -435,37 +435,31 @@ class SoftDTWKMeans:
     def _fit_one(self, Xt, lt, centres, rng):
         from scipy.optimize import minimize
 
-        dev, dt = Xt.device, Xt.dtype
-        n = len(Xt)
-        k, Tc, d = centres.shape
         old_inertia = np.inf
         reseeded = 0
         it = 0
         for it in range(1, int(self.max_iter) + 1):
-            C = torch.as_tensor(centres, dtype=dt, device=dev)
-            dist = self._distances(Xt, lt, C)
-            labels = dist.argmin(dim=1)
-            labels, centres, n_re = self._reseed_empty(Xt, lt, dist, labels, centres)
+            labels, centres, n_re, inertia = self._assign(Xt, lt, centres)
             reseeded += n_re
-            inertia = float(dist.gather(1, labels[:, None]).double().mean()) if n_re == 0 else float(
-                self._distances(Xt, lt, torch.as_tensor(centres, dtype=dt, device=dev))
-                .gather(1, labels[:, None]).double().mean()
-            )
             if self.verbose:
                 print(f"iteration {it}: inertia {inertia:.6g}")
             centres = self._barycentres(Xt, lt, labels, centres, rng, minimize)
             if abs(old_inertia - inertia) < self.tol:
                 break
             old_inertia = inertia
-        C = torch.as_tensor(centres, dtype=dt, device=dev)
-        dist = self._distances(Xt, lt, C)
-        labels = dist.argmin(dim=1)
-        labels, centres, n_re = self._reseed_empty(Xt, lt, dist, labels, centres)
+        labels, centres, n_re, inertia = self._assign(Xt, lt, centres)
         reseeded += n_re
-        if n_re:
+        return centres, labels.cpu().numpy(), inertia, it, reseeded
+
+    def _assign(self, Xt, lt, centres):
+        """Nearest centres, empty clusters reseeded: (labels, centres, n reseeded, inertia)."""
+        dev, dt = Xt.device, Xt.dtype
+        dist = self._distances(Xt, lt, torch.as_tensor(centres, dtype=dt, device=dev))
+        labels, centres, n_re = self._reseed_empty(Xt, lt, dist, dist.argmin(dim=1), centres)
+        if n_re:  # reseeded centres moved: the inertia is measured against the new ones
             dist = self._distances(Xt, lt, torch.as_tensor(centres, dtype=dt, device=dev))
         inertia = float(dist.gather(1, labels[:, None]).double().mean())
-        return centres, labels.cpu().numpy(), inertia, it, reseeded
+        return labels, centres, n_re, inertia
 
     def _reseed_empty(self, Xt, lt, dist, labels, centres):
         k, Tc = centres.shape[:2]

@@ -62,9 +62,9 @@ def make_manifest(rows):
     Examples
     --------
     >>> m = make_manifest([{"utterance_id": "u1", "corpus": "c", "speaker": "s1",
-    ...                     "emotion": "anger", "transcript": "hi"}])
-    >>> list(m.columns[:4])
-    ['utterance_id', 'corpus', 'speaker', 'emotion']
+    ...                     "emotion": "anger", "transcript": "hi", "audio_path": "u1.wav"}])
+    >>> list(m.columns[:4]), m.at[0, "video_path"]
+    (['utterance_id', 'corpus', 'speaker', 'emotion'], '')
     """
     df = pd.DataFrame(list(rows))
     for col in MANIFEST_COLUMNS:

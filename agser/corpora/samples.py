@@ -26,6 +26,7 @@ from agser.corpora.cremad import cremad_manifest
 from agser.corpora.grid import grid_manifest
 from agser.corpora.manifest import make_manifest, write_manifest
 from agser.errors import AgserError, ParameterError
+from agser.store import sha256_file
 
 __all__ = [
     "SAMPLE_PACKAGE",
@@ -52,24 +53,6 @@ CREMAD_SAMPLE_SHA256 = {
 }
 #: Speaker id given to GRID sample clips, whose talker folder is not known.
 GRID_SAMPLE_SPEAKER = "grid"
-
-
-def sha256_file(path):
-    """SHA-256 hex digest of a file's bytes.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x"
-    >>> _ = p.write_bytes(b"abc")
-    >>> sha256_file(p)[:16]
-    'ba7816bf8f01cfea'
-    """
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _check(name, digest):

@@ -7,7 +7,8 @@ its midpoint, provided that frame lies within one frame period of the phone
 (otherwise the phone is outside the video and is dropped). Silences (empty,
 ``sil``, ``sp``, ``spn``, ``SIL`` labels) are not segments. A segment whose
 frames still hold NaN (a face gap longer than the interpolation limit of
-:mod:`agser.gestures.missing`) is dropped, with the reason returned.
+:mod:`agser.gestures.missing`) is dropped, with the reason from
+:func:`agser.gestures.missing.span_usable`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from agser.errors import InputError, ParameterError
+from agser.gestures.missing import DEFAULT_MAX_GAP, missing_frames, span_usable
 
 __all__ = ["cut_segments", "SILENCE_PHONES"]
 
@@ -22,7 +24,8 @@ __all__ = ["cut_segments", "SILENCE_PHONES"]
 SILENCE_PHONES = frozenset(["", "sil", "sp", "spn", "<eps>", "<sil>", "sil0", "noise", "+nsn+", "+spn+"])
 
 
-def cut_segments(mouth_points, timestamps, phones, frame_rate=None, *, return_dropped=False):
+def cut_segments(mouth_points, timestamps, phones, frame_rate=None, *, return_dropped=False,
+                 max_gap=DEFAULT_MAX_GAP):
     """Split a mouth trajectory into phone-bounded segments.
 
     Parameters
@@ -37,9 +40,13 @@ def cut_segments(mouth_points, timestamps, phones, frame_rate=None, *, return_dr
         ``end`` (seconds), as ``Alignment.phones``.
     frame_rate : float, optional
         Video frame rate in Hz; needed when ``timestamps`` is None, else
-        taken from the timestamps' median step when not given.
+        taken from the timestamps
+        (:func:`agser.landmarks.types.frame_rate_from_timestamps`) when not given.
     return_dropped : bool
         Also return the phones that gave no segment, with the reason.
+    max_gap : int, frames
+        The gap limit :func:`agser.gestures.missing.interpolate_gaps` used on
+        ``mouth_points``; only quoted in the reason of a dropped segment.
 
     Returns
     -------
@@ -83,8 +90,13 @@ def cut_segments(mouth_points, timestamps, phones, frame_rate=None, *, return_dr
     if timestamps.shape[0] != n:
         raise ParameterError(f"timestamps has {timestamps.shape[0]} entries but mouth_points has {n} frames")
     if frame_rate is None or not frame_rate > 0:
-        frame_rate = 1.0 / float(np.median(np.diff(timestamps))) if n > 1 else 25.0
+        from agser.landmarks.types import frame_rate_from_timestamps
+
+        frame_rate = frame_rate_from_timestamps(timestamps)
+        if not frame_rate > 0:  # fewer than two frames: no step to measure
+            frame_rate = 25.0
     period = 1.0 / float(frame_rate)
+    still_missing = missing_frames(mouth)
 
     segments, dropped = [], []
     for label, start, end in phones[["label", "start", "end"]].itertuples(index=False):
@@ -111,12 +123,11 @@ def cut_segments(mouth_points, timestamps, phones, frame_rate=None, *, return_dr
                                 "reason": "phone lies outside the video's frames"})
                 continue
             hi = lo + 1
-        frames = mouth[lo:hi]
-        if np.isnan(frames).any():
-            missing = int(np.isnan(frames).any(axis=(1, 2)).sum())
-            dropped.append({"phone": strip_stress(label), "start": start, "end": end,
-                            "reason": f"{missing} of {hi - lo} frames have no face after gap interpolation"})
+        usable, reason = span_usable(still_missing, lo, hi, max_gap=max_gap)
+        if not usable:
+            dropped.append({"phone": strip_stress(label), "start": start, "end": end, "reason": reason})
             continue
+        frames = mouth[lo:hi]
         segments.append({
             "phone": strip_stress(label), "ipa": ipa, "start": start, "end": end,
             "frame_start": lo, "frame_end": hi, "n_frames": hi - lo,

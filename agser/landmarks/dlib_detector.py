@@ -43,8 +43,9 @@ from pathlib import Path
 
 import numpy as np
 
-from agser.errors import InputError, ParameterError
+from agser.errors import ParameterError
 from agser.landmarks.types import N_POINTS, Landmarks
+from agser.landmarks.types import require_face as _require_face  # name clash with the keyword
 from agser.landmarks.video import decode_video
 
 __all__ = [
@@ -100,6 +101,15 @@ def predictor_path():
     raise ParameterError(
         "face-recognition-models has no models/shape_predictor_68_face_landmarks.dat"
     )
+
+
+def _best_box(rects, scores):
+    """The highest-scoring dlib rectangle as (l, t, r, b) pixels and its score, or (None, None)."""
+    if len(rects) == 0:
+        return None, None
+    best = int(np.argmax(scores))
+    r = rects[best]
+    return np.array([r.left(), r.top(), r.right(), r.bottom()], float), float(scores[best])
 
 
 @functools.lru_cache(maxsize=None)
@@ -245,13 +255,8 @@ class FaceLandmarker:
         scale = min(1.0, self.max_detect_width / w)
         img = gray if scale == 1.0 else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         self.n_detections += 1
-        rects, scores, _ = detector.run(img, self.upsample, self.adjust_threshold)
-        if len(rects) == 0:
-            return None, None
-        best = int(np.argmax(scores))
-        r = rects[best]
-        box = np.array([r.left(), r.top(), r.right(), r.bottom()], float) / scale
-        return box, float(scores[best])
+        box, score = _best_box(*detector.run(img, self.upsample, self.adjust_threshold)[:2])
+        return (None, None) if box is None else (box / scale, score)
 
     def _detect_window(self, gray, box):
         """Best face in the search window around ``box``: (box, score) or (None, None)."""
@@ -269,14 +274,8 @@ class FaceLandmarker:
         k = self.track_face_size / max(size, 1.0)
         crop = gray[y0:y1, x0:x1]
         crop = cv2.resize(crop, None, fx=k, fy=k, interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR)
-        rects, scores, _ = detector.run(np.ascontiguousarray(crop), 0, self.track_threshold)
-        if len(rects) == 0:
-            return None, None
-        best = int(np.argmax(scores))
-        r = rects[best]
-        found = np.array([r.left(), r.top(), r.right(), r.bottom()], float) / k
-        found += [x0, y0, x0, y0]
-        return found, float(scores[best])
+        found, score = _best_box(*detector.run(np.ascontiguousarray(crop), 0, self.track_threshold)[:2])
+        return (None, None) if found is None else (found / k + [x0, y0, x0, y0], score)
 
     def _tracked_box(self):
         centre, spread = _anchor(self._points)
@@ -419,14 +418,10 @@ def extract(
         conf.append(c)
         ok.append(s)
         times.append(t)
-    success = np.array(ok, dtype=bool)
-    if require_face and not success.any():
-        raise InputError(
-            f"{Path(video_path).name}: no face found in any of its {len(ok)} frames", stage="landmarks"
-        )
-    return Landmarks(
+    landmarks = Landmarks(
         points=np.stack(points),
         confidence=np.array(conf),
-        success=success,
+        success=np.array(ok, dtype=bool),
         timestamps=np.array(times),
     )
+    return _require_face(landmarks, Path(video_path).name) if require_face else landmarks

@@ -9,6 +9,7 @@ Examples
 
 from agser.phones.aligner import PocketsphinxAligner, normalize_transcript
 from agser.phones.audio import load_audio
+from agser.phones.cmudict import add_stress, load_cmudict
 from agser.phones.ipa import PAPER_VOWELS, arpabet_to_ipa, strip_stress
 from agser.phones.textgrid import Alignment, read_textgrid, write_textgrid
 
@@ -16,8 +17,10 @@ __all__ = [
     "Alignment",
     "PAPER_VOWELS",
     "PocketsphinxAligner",
+    "add_stress",
     "arpabet_to_ipa",
     "load_audio",
+    "load_cmudict",
     "normalize_transcript",
     "read_textgrid",
     "strip_stress",

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from agser.errors import InputError, ParameterError
+from agser.phones.cmudict import add_stress, load_cmudict
 
 __all__ = ["PocketsphinxAligner", "normalize_transcript", "number_to_words"]
 
@@ -129,7 +130,7 @@ class PocketsphinxAligner:
     -----
     Phones come back as ARPAbet with stress digits. pocketsphinx's CMUdict
     has no stress, so stress is given by
-    :func:`agser.corpora.simulator.text.add_stress` (the same rule the
+    :func:`agser.phones.cmudict.add_stress` (the same rule the
     simulator uses for its true TextGrids) unless the user's pronunciation
     carries it. Creating a decoder costs about 0.6 s, so keep one aligner
     per process; it pickles without its decoder.
@@ -194,8 +195,6 @@ class PocketsphinxAligner:
         extra = self._extra()
         if word in extra:
             return list(extra[word][0])
-        from agser.corpora.simulator.text import add_stress, load_cmudict
-
         plain = load_cmudict().get(word)
         return None if plain is None else add_stress(word, plain)
 
@@ -204,8 +203,6 @@ class PocketsphinxAligner:
         extra = self._extra()
         if word in extra and extra[word][1] == plain:
             return list(extra[word][0])
-        from agser.corpora.simulator.text import add_stress
-
         return add_stress(word, plain)
 
     # -- alignment -----------------------------------------------------------
