@@ -105,6 +105,35 @@ def utterance_gesture(row, landmarks="auto", max_gap=None):
     """
     from agser.gestures import align_to_eyes, interpolate_gaps, mouth_points
 
+    lm = utterance_landmarks(row, landmarks=landmarks)
+    mouth = mouth_points(align_to_eyes(lm.points))
+    kwargs = {} if max_gap is None else {"max_gap": max_gap}
+    mouth, _ = interpolate_gaps(mouth, success=lm.success, **kwargs)
+    return lm, mouth
+
+
+def utterance_landmarks(row, landmarks="auto"):
+    """The raw 68-point landmarks of one manifest row.
+
+    Parameters
+    ----------
+    row : dict or pandas.Series
+        A manifest row.
+    landmarks : {"auto", "openface", "dlib"}
+        ``auto``: the OpenFace CSV of ``landmarks_path`` when set, else dlib
+        on ``video_path``.
+
+    Returns
+    -------
+    agser.landmarks.types.Landmarks
+        T frames, pixels.
+
+    Raises
+    ------
+    InputError
+        (stage ``"landmarks"``) no landmark source, unreadable or truncated
+        video, or no face in any frame.
+    """
     lm_path = _existing(row, "landmarks_path", "landmarks")
     video = _existing(row, "video_path", "landmarks")
     if landmarks == "openface" or (landmarks == "auto" and lm_path is not None):
@@ -122,10 +151,7 @@ def utterance_gesture(row, landmarks="auto", max_gap=None):
         from agser.landmarks import extract as extract_landmarks
 
         lm = extract_landmarks(video)
-    mouth = mouth_points(align_to_eyes(lm.points))
-    kwargs = {} if max_gap is None else {"max_gap": max_gap}
-    mouth, _ = interpolate_gaps(mouth, success=lm.success, **kwargs)
-    return lm, mouth
+    return lm
 
 
 _ALIGNERS = {}
@@ -173,16 +199,39 @@ def utterance_phones(row, aligner="auto", extra_pronunciations=None, min_speech_
         from agser.phones.textgrid import read_textgrid
 
         return read_textgrid(tg)
-    source = _existing(row, "audio_path", "audio") or _existing(row, "video_path", "audio")
-    if source is None:
-        raise InputError("no audio_path or video_path to align", stage="audio")
     transcript = str(row.get("transcript", "") or "").strip()
     if not transcript:
         raise InputError("empty transcript: pocketsphinx needs the words spoken", stage="phones")
+    audio = utterance_audio(row)
+    return _aligner(extra_pronunciations, min_speech_score).align(audio, transcript)
+
+
+def utterance_audio(row, sr=16000):
+    """The audio of one manifest row: ``audio_path``, else the track of ``video_path``.
+
+    Parameters
+    ----------
+    row : dict or pandas.Series
+        A manifest row.
+    sr : int
+        Sample rate of the result, Hz.
+
+    Returns
+    -------
+    ndarray, shape (n_samples,)
+        float32 mono.
+
+    Raises
+    ------
+    InputError
+        (stage ``"audio"``) no audio source, or see :func:`agser.phones.audio.load_audio`.
+    """
     from agser.phones.audio import load_audio
 
-    audio = load_audio(source)
-    return _aligner(extra_pronunciations, min_speech_score).align(audio, transcript)
+    source = _existing(row, "audio_path", "audio") or _existing(row, "video_path", "audio")
+    if source is None:
+        raise InputError("no audio_path or video_path to align", stage="audio")
+    return load_audio(source, sr=sr)
 
 
 def extract_utterance(row, landmarks="auto", aligner="auto", max_gap=None,

@@ -108,9 +108,11 @@ if not READY:
 # shows that shuffling or removing the target labels leaves the trained weights
 # bit-identical. Which target segments are anchors does not depend on labels either:
 # every vowel segment of the target gets its AG cluster from the run's cluster model
-# (chapter 3), whatever its emotion. (The cluster model itself was fitted, as in the
-# paper, on the segments of the four emotions of both corpora; on the simulated corpora
-# every utterance has one of the four, so that selection reads nothing.)
+# (chapter 3), whatever its emotion. Nor does the cluster model itself: for SER it is
+# fitted on every segment of the clustered phones of both corpora, with no emotion filter
+# (`agser.ser.pipeline.ser_clusters`; chapters 3-5 keep the paper's four-emotion
+# selection, and on the simulated corpora, all four-emotion, the two are the same fit),
+# and a test (`tests/test_ser.py`) relabels the target corpus and finds the same clusters.
 
 # %%
 if READY:

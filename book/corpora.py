@@ -46,6 +46,7 @@ work_dir = "papermill_runs/default/work"
 tables_dir = "papermill_runs/default/tables"
 repo_root = "."
 data = {"source": "simulate", "seed": 0, "utterances_per_corpus": 120, "simulator": {}}
+extract = {"landmarks": "auto", "aligner": "auto", "workers": 2}
 
 # %%
 from pathlib import Path
@@ -57,10 +58,11 @@ import soundfile as sf
 from IPython.display import Markdown, display
 
 from agser.corpora import read_manifest
-from agser.landmarks.openface import read_openface_csv
 from agser.phones.ipa import arpabet_to_ipa, strip_stress
 from agser.phones.textgrid import read_textgrid
-from agser.runs import run_manifest, run_store
+from agser.errors import InputError
+from agser.extract import load_segments, utterance_audio, utterance_landmarks
+from agser.runs import run_manifest, run_segments, run_store
 
 manifest_path = run_manifest(data, work_dir)
 manifest = read_manifest(manifest_path)
@@ -77,20 +79,49 @@ display(Markdown(
 # %% [markdown]
 # ## Counts per corpus, emotion and speaker
 #
-# Every speaker says every emotion in turn, so both corpora are balanced over speakers
-# and emotions; speaker ids start with the corpus code (`C` or `I`), so no speaker is in
-# both corpora.
+# On the simulated corpora every speaker says every emotion in turn, so both corpora are
+# balanced over speakers and emotions, and speaker ids start with the corpus code (`C` or
+# `I`), so no speaker is in both corpora. On a real corpus the tables show what it holds.
 
 # %%
 counts = pd.crosstab(manifest["corpus"], manifest["emotion"], margins=True, margins_name="all")
 display(counts)
 per_speaker = pd.crosstab([manifest["corpus"], manifest["speaker"]], manifest["emotion"])
 display(per_speaker)
-durations = []
-for row in manifest.itertuples():
-    info = sf.info(row.audio_path)
-    durations.append(info.frames / info.samplerate)
-manifest["duration"] = durations
+
+
+def file_measures(manifest):
+    """Per-utterance audio measures; an unreadable row gives NaN and a failure row."""
+    import librosa
+
+    from agser.corpora.simulator.difficulty import utterance_features
+
+    feats, spectra, durations, failures = [], [], [], []
+    for row in manifest.itertuples(index=False):
+        try:
+            y = utterance_audio(row._asdict())
+        except InputError as exc:
+            failures.append({"utterance_id": row.utterance_id, "stage": exc.stage, "reason": exc.reason})
+            feats.append(None), spectra.append(None), durations.append(np.nan)
+            continue
+        feats.append(utterance_features(y, 16000))
+        spectra.append(np.mean(np.abs(librosa.stft(y, n_fft=512, hop_length=256)) ** 2, axis=1))
+        durations.append(len(y) / 16000)
+    ok = [i for i, f in enumerate(feats) if f is not None]
+    if not ok:
+        raise InputError("no utterance of the run has readable audio", stage="audio")
+    fill = lambda xs: np.stack([x if x is not None else np.full_like(xs[ok[0]], np.nan) for x in xs])
+    return fill(feats), fill(spectra), np.array(durations), pd.DataFrame(
+        failures, columns=["utterance_id", "stage", "reason"])
+
+
+features, spectra, manifest["duration"], audio_failures = run_store(work_dir).cached(
+    "corpora-file-measures", {"version": 2, "data": data}, (Path(manifest_path),), lambda: file_measures(manifest)
+)
+if len(audio_failures):
+    display(Markdown(f"{len(audio_failures)} utterance(s) without usable audio are left out of the "
+                     "audio measures below:"))
+    display(audio_failures)
 summary = manifest.groupby("corpus").agg(
     utterances=("utterance_id", "size"), speakers=("speaker", "nunique"),
     sentences=("transcript", "nunique"), mean_duration_s=("duration", "mean"),
@@ -104,42 +135,36 @@ counts.to_csv(Path(tables_dir) / "corpora_counts.csv")
 # %% [markdown]
 # ## Mouth trajectories of /ɑ/ and /i/
 #
-# For every /ɑ/ (`AA`) and /i/ (`IY`) in the TextGrids, the mouth opening (distance of
-# lower-lip middle 57 to upper-lip middle 51) and width (corner 48 to corner 54) over the
-# frames of the vowel, divided by the inter-pupil distance of the same frame (so that
-# face size and head roll drop out), resampled to 10 points. /ɑ/ should open wide with a
+# For every /ɑ/ (`AA`) and /i/ (`IY`) segment of the run's extraction (chapter 2: phone
+# boundaries from the TextGrids or the aligner, landmarks eye-aligned), the mouth opening
+# (distance of lower-lip middle 57 to upper-lip middle 51) and width (corner 48 to
+# corner 54) over the frames of the vowel, in units of the inter-pupil distance of the
+# same frame (so that face size and head roll drop out), resampled to 10 points. /ɑ/ should open wide with a
 # narrower mouth, /i/ stay nearly closed and spread; coarticulation with the neighbouring
 # consonants shows as the rise and fall within the vowel.
 
 
 # %%
-def vowel_shapes(manifest, phones=("AA", "IY"), n_points=10):
+def vowel_shapes(segments, frames, phones=("AA", "IY"), n_points=10):
+    from agser.gestures.mouth import mouth_index
+
+    top, bottom = mouth_index(51), mouth_index(57)
+    left, right = mouth_index(48), mouth_index(54)
     out = []
-    for row in manifest.itertuples():
-        if not row.landmarks_path or not row.alignment_path:
+    grid = np.linspace(0, 1, n_points)
+    for seg, m in zip(segments.itertuples(index=False), frames):
+        if seg.phone not in phones or len(m) < 2:
             continue
-        lm = read_openface_csv(row.landmarks_path)
-        al = read_textgrid(row.alignment_path)
-        p = lm.points
-        ipd = np.linalg.norm(p[:, 36:42].mean(1) - p[:, 42:48].mean(1), axis=1)
-        height = np.linalg.norm(p[:, 57] - p[:, 51], axis=1) / ipd
-        width = np.linalg.norm(p[:, 54] - p[:, 48], axis=1) / ipd
-        for label, start, end in al.phones[["label", "start", "end"]].itertuples(index=False):
-            ph = strip_stress(label)
-            if ph not in phones:
-                continue
-            k = np.flatnonzero((lm.timestamps >= start) & (lm.timestamps < end) & lm.success)
-            if len(k) < 2:
-                continue
-            grid = np.linspace(0, 1, n_points)
-            pos = (lm.timestamps[k] - start) / (end - start)
-            out.append(dict(corpus=row.corpus, emotion=row.emotion, phone=ph,
-                            height=np.interp(grid, pos, height[k]),
-                            width=np.interp(grid, pos, width[k])))
-    return pd.DataFrame(out)
+        pos = np.linspace(0, 1, len(m))
+        out.append(dict(corpus=seg.corpus, emotion=seg.emotion, phone=seg.phone,
+                        height=np.interp(grid, pos, np.linalg.norm(m[:, bottom] - m[:, top], axis=1)),
+                        width=np.interp(grid, pos, np.linalg.norm(m[:, right] - m[:, left], axis=1))))
+    return pd.DataFrame(out, columns=["corpus", "emotion", "phone", "height", "width"])
 
 
-shapes = vowel_shapes(manifest)
+shapes = vowel_shapes(*load_segments(run_segments(data, extract, work_dir)))
+if shapes.empty:
+    display(Markdown("No /ɑ/ or /i/ segment of two frames or more in this run: figure skipped."))
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharex=True)
 grid = np.linspace(0, 100, 10)
 for ax, what in zip(axes, ("height", "width")):
@@ -227,22 +252,6 @@ else:
 
 
 # %%
-def file_measures(manifest):
-    import librosa
-
-    from agser.corpora.simulator.difficulty import utterance_features
-
-    feats, spectra = [], []
-    for row in manifest.itertuples():
-        y, sr = sf.read(row.audio_path, dtype="float32")
-        feats.append(utterance_features(y, sr))
-        spectra.append(np.mean(np.abs(librosa.stft(y, n_fft=512, hop_length=256)) ** 2, axis=1))
-    return np.stack(feats), np.stack(spectra)
-
-
-features, spectra = run_store(work_dir).cached(
-    "corpora-file-measures", {"version": 1}, (Path(manifest_path),), lambda: file_measures(manifest)
-)
 f0_median = np.exp(features[:, 80])
 level_db = features[:, 83]
 
@@ -272,9 +281,28 @@ plt.tight_layout()
 plt.show()
 
 # %%
+def pose_measures(manifest):
+    """Head roll, landmark jitter and dropped frames per utterance (CSV or dlib on video)."""
+    rows, failures = [], []
+    for row in manifest.itertuples(index=False):
+        try:
+            lm = utterance_landmarks(row._asdict())
+        except InputError as exc:
+            failures.append({"utterance_id": row.utterance_id, "stage": exc.stage, "reason": exc.reason})
+            continue
+        rows.append((row.corpus, lm))
+    return rows, pd.DataFrame(failures, columns=["utterance_id", "stage", "reason"])
+
+
+landmark_rows, landmark_failures = run_store(work_dir).cached(
+    "corpora-landmarks", {"version": 1, "data": data, "landmarks": extract.get("landmarks", "auto")},
+    (Path(manifest_path),), lambda: pose_measures(manifest),
+)
+if len(landmark_failures):
+    display(Markdown(f"{len(landmark_failures)} utterance(s) without usable landmarks are left out:"))
+    display(landmark_failures)
 pose = []
-for row in manifest.itertuples():
-    lm = read_openface_csv(row.landmarks_path)
+for corpus, lm in landmark_rows:
     p = lm.points
     le, re_ = p[:, 36:42].mean(1), p[:, 42:48].mean(1)
     ipd = np.linalg.norm(re_ - le, axis=1)
@@ -283,7 +311,7 @@ for row in manifest.itertuples():
     # motion plus landmark jitter
     nose = p[:, 27:36] / ipd[:, None, None]
     step = np.linalg.norm(np.diff(nose, axis=0), axis=2).mean(1)
-    pose.append(dict(corpus=row.corpus, roll_deg=np.nanmedian(roll), jitter=np.nanmedian(step),
+    pose.append(dict(corpus=corpus, roll_deg=np.nanmedian(roll), jitter=np.nanmedian(step),
                      dropped=1 - lm.success.mean(), ipd_px=np.nanmedian(ipd)))
 pose = pd.DataFrame(pose)
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))

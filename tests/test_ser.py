@@ -193,3 +193,42 @@ def test_agser_train_end_to_end_on_a_tiny_simulated_run(tmp_path):
     assert (tmp_path / "work" / "store" / "ser_run").is_dir()
     assert main(["train", "--method", "upper-bound", "--direction", "C->I", "--seed", "0",
                  "--params", str(path)]) == 2  # a wrong direction stops with a ParameterError
+
+
+@pytest.mark.slow
+def test_ser_cluster_model_reads_no_target_label(tmp_path):
+    """Relabelling the target corpus in the manifest (other emotions, or none) leaves the AG
+    cluster model that SER uses, and every segment's cluster, unchanged; the paper's
+    four-emotion model of chapters 3-5 does see the change."""
+    from agser.analysis.pipeline import run_ag_clusters
+    from agser.corpora import read_manifest, write_manifest
+    from agser.corpora.simulator import simulate
+    from agser.ser.pipeline import _ser_segments, ser_clusters
+
+    manifest = read_manifest(simulate(tmp_path / "sim", seed=0, utterances_per_corpus=5))
+    target = (manifest["corpus"] == "sim-improv").to_numpy()
+    relabelled = manifest.copy()
+    relabelled.loc[target, "emotion"] = ["fear", "", "disgust", "", "fear"][:int(target.sum())]
+    assert target.sum() == 5 and not relabelled["emotion"].equals(manifest["emotion"])
+    extract = {"landmarks": "auto", "aligner": "auto", "workers": 1}
+    cluster = {"k_range": [3, 3], "elbow_max_iter": 2, "max_iter": 5, "phones": "vowels",
+               "emotions": ["neutral", "anger", "happiness", "sadness"]}
+    got = []
+    for name, table in (("original", manifest), ("relabelled", relabelled)):
+        write_manifest(table, tmp_path / name / "manifest.csv")
+        data = {"source": "manifest", "manifest": str(tmp_path / name / "manifest.csv")}
+        work = tmp_path / name / "work"  # one store each: nothing is shared but the code
+        got.append((ser_clusters(data, extract, cluster, work), _ser_segments(data, extract, cluster, work),
+                    run_ag_clusters(data, extract, cluster, work)))
+    (m_a, s_a, paper_a), (m_b, s_b, paper_b) = got
+    assert m_a["params"]["emotions"] is None
+    assert m_a["n_fit"] == m_b["n_fit"] == len(m_a["segments"])
+    np.testing.assert_array_equal(m_a["model"].cluster_centers_, m_b["model"].cluster_centers_)
+    np.testing.assert_array_equal(m_a["segments"]["cluster"], m_b["segments"]["cluster"])
+    pd.testing.assert_frame_equal(s_a["segments"], s_b["segments"])
+    assert s_a["segments"]["corpus"].nunique() == 2
+    # the test can fail: the four-emotion filter of chapters 3-5 reads the target labels
+    assert paper_b["n_fit"] < paper_a["n_fit"] == m_a["n_fit"]
+    # where both filters pick the same segments, chapters 3-5 and SER share one fit
+    assert len(list((tmp_path / "original" / "work" / "store" / "ag_clusters").glob("*.pkl"))) == 1
+    assert len(list((tmp_path / "relabelled" / "work" / "store" / "ag_clusters").glob("*.pkl"))) == 2

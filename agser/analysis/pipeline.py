@@ -14,7 +14,7 @@ artifact store, so every chapter can call it and the work is done once.
     tol: 1.0e-4
     seed: 0
     phones: vowels        # vowels | paper_vowels | all | [list of IPA]
-    emotions: [neutral, anger, happiness, sadness]
+    emotions: [neutral, anger, happiness, sadness]   # null: every segment (the SER path's model)
     elbow_max_segments: 800    # seeded sub-sample for the elbow fits (null: all)
     elbow_max_iter: 8          # iterations of each elbow fit
     fit_max_segments: null     # sub-sample for the final fit; all segments are then predicted
@@ -38,6 +38,7 @@ artifact store, so every chapter can call it and the work is done once.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +52,9 @@ __all__ = [
     "select_segments",
     "as_series",
     "run_ag_clusters",
+    "run_encoded_utterances",
     "run_acoustic_segments",
+    "StoredFeatures",
 ]
 
 FOUR_EMOTIONS = ("neutral", "anger", "happiness", "sadness")
@@ -218,10 +221,14 @@ def run_ag_clusters(data, extract, cluster, work_dir):
     params = _cluster_params(cluster)
     out = Path(run_segments(data, extract, work_dir))
     inputs = (out / "segments.parquet", out / "segment_frames.npy")
+    # Keyed by the rows the filters select rather than by the filters: the SER path's
+    # label-free selection (emotions: null) and the paper's four-emotion one share one fit
+    # whenever they pick the same segments (every simulated utterance has one of the four).
+    mask = select_segments(pd.read_parquet(inputs[0]), params["phones"], params["emotions"])
+    key_params = {k: v for k, v in params.items() if k != "emotions"}
 
     def compute():
         segments, frames = load_segments(out)
-        mask = select_segments(segments, params["phones"], params["emotions"])
         finite = np.array([bool(np.isfinite(f).all()) and len(f) > 0 for f in frames])
         n_nan = int((mask & ~finite).sum())
         rows = np.flatnonzero(mask & finite)
@@ -251,7 +258,8 @@ def run_ag_clusters(data, extract, cluster, work_dir):
             "params": params,
         }
 
-    return run_store(work_dir).cached("ag_clusters", params, inputs, compute)
+    result = run_store(work_dir).cached("ag_clusters", key_params, (*inputs, np.flatnonzero(mask)), compute)
+    return {**result, "params": params}
 
 
 def _audio_source(row):
@@ -263,8 +271,144 @@ def _audio_source(row):
     raise InputError("no audio_path or video_path", stage="acoustic")
 
 
+def _encoder_params(acoustic):
+    """The part of a run's ``acoustic`` section that decides the encoder's output."""
+    acoustic = dict(acoustic or {})
+    return {"encoder": acoustic.get("encoder", "logmel"), "options": dict(acoustic.get("options") or {})}
+
+
+def _encoder_info(encoder):
+    return {
+        "sample_rate": int(encoder.sample_rate),
+        "frame_rate": float(encoder.frame_rate),
+        "frame_offset": float(getattr(encoder, "frame_offset", 0.0)),
+        "n_layers": int(encoder.n_layers),
+        "dim": int(encoder.dim),
+        "layer_names": list(getattr(encoder, "layer_names", range(encoder.n_layers))),
+    }
+
+
+class StoredFeatures(Mapping):
+    """Read-only mapping ``utterance_id -> float32 (n_layers, n_frames, dim)``.
+
+    Each value is read from the run's artifact store when it is asked for, so
+    a run of many utterances never holds all frame features in memory at once.
+
+    Parameters
+    ----------
+    root : str or Path
+        The artifact store's folder.
+    keys : dict
+        ``utterance_id -> store key`` of the utterance's encoder output.
+    """
+
+    def __init__(self, root, keys):
+        self.root = Path(root)
+        self.keys_ = dict(keys)
+
+    def __getitem__(self, utterance_id):
+        from agser.store import ArtifactStore
+
+        return ArtifactStore(self.root).load(self.keys_[utterance_id])
+
+    def __iter__(self):
+        return iter(self.keys_)
+
+    def __len__(self):
+        return len(self.keys_)
+
+
+def run_encoded_utterances(data, acoustic, work_dir):
+    """Encoder frame features of every utterance of a run: the one encoder pass.
+
+    Each utterance is cached on its own in the run's store, keyed by the
+    encoder parameters and the *content* of its audio file (``audio_path``,
+    else the video's sound track), so two runs or two simulations whose
+    manifests look alike never share features unless their audio is the same
+    bytes, and a rerun only encodes the files that changed. Chapter 5's
+    segment embeddings (:func:`run_acoustic_segments`) and the SER features
+    (:func:`agser.ser.pipeline.ser_features`) both read this pass.
+
+    Parameters
+    ----------
+    data : dict
+        The run's ``data`` section (for :func:`agser.runs.run_manifest`).
+    acoustic : dict
+        The run's ``acoustic`` section: ``encoder`` and ``options`` (see
+        :func:`agser.acoustic.make_encoder`); other keys are ignored.
+    work_dir : str or Path
+
+    Returns
+    -------
+    dict
+        ``features``: :class:`StoredFeatures`, ``utterance_id -> float32
+        (n_layers, n_frames, dim)`` for every utterance that encoded, in
+        manifest order (read on access); ``failures``: DataFrame
+        ``utterance_id, stage, reason`` (manifest order) for the others;
+        ``digest``: content digest of all of it (a cache key for what is
+        computed from these features); ``sample_rate`` (Hz), ``frame_rate``
+        (Hz), ``frame_offset`` (s, centre of frame 0), ``n_layers``, ``dim``,
+        ``layer_names``.
+    """
+    from agser.acoustic import load_waveform, make_encoder
+    from agser.corpora import read_manifest
+    from agser.runs import run_manifest, run_store
+    from agser.store import fingerprint
+
+    enc_params = _encoder_params(acoustic)
+    store = run_store(work_dir)
+    manifest = read_manifest(run_manifest(data, work_dir))
+    built = []
+
+    def encoder():
+        # Built at most once per call, and only when something is not cached
+        # (loading a wav2vec2 model takes longer than reading every cached utterance).
+        if not built:
+            built.append(make_encoder(enc_params))
+        return built[0]
+
+    info = store.cached("encoder_info", enc_params, (), lambda: _encoder_info(encoder()))
+    keys, failures = {}, []
+    for _, row in manifest.iterrows():
+        uid = row["utterance_id"]
+        try:
+            source = _audio_source(row)
+            if not Path(source).is_file():
+                # Said here, as load_waveform says it: a missing file cannot be keyed by content.
+                raise InputError(f"audio {source!r} does not exist", stage="acoustic")
+        except InputError as exc:
+            failures.append({"utterance_id": uid, "stage": exc.stage or "acoustic", "reason": exc.reason})
+            continue
+        inputs = (Path(source),)
+        key = store.key("encoded_utterance", enc_params, inputs)
+        failed = store.key("encoded_utterance_failed", enc_params, inputs)
+        if not store.has(key) and not store.has(failed):
+            try:
+                feats = encoder().encode(load_waveform(source, info["sample_rate"]))
+            except InputError as exc:
+                # Cached too: the same bytes through the same encoder fail the same way.
+                store.save(failed, {"stage": exc.stage or "acoustic", "reason": exc.reason})
+            else:
+                store.save(key, np.ascontiguousarray(feats, dtype=np.float32))
+        if store.has(key):
+            keys[uid] = key
+        else:
+            failures.append({"utterance_id": uid, **store.load(failed)})
+    failures = pd.DataFrame(failures, columns=["utterance_id", "stage", "reason"])
+    return {
+        "features": StoredFeatures(store.root, keys),
+        "failures": failures,
+        "digest": fingerprint([enc_params, keys, failures]),
+        **info,
+    }
+
+
 def run_acoustic_segments(data, extract, acoustic, work_dir):
     """Segment-level acoustic embeddings: encoder frames averaged over each phone span.
+
+    The frames are :func:`run_encoded_utterances`' (the run's one encoder
+    pass); the result is cached under the encoder parameters, the segments
+    table and the content of the audio files.
 
     Parameters
     ----------
@@ -281,43 +425,40 @@ def run_acoustic_segments(data, extract, acoustic, work_dir):
         ``embeddings``: float32 ``(n_segments, n_layers, dim)`` aligned with the
         rows of :func:`agser.extract.load_segments`' table (NaN rows for
         utterances whose audio failed); ``layer_names``; ``frame_rate`` (Hz);
-        ``failures``: DataFrame ``utterance_id, stage, reason``.
+        ``failures``: DataFrame ``utterance_id, stage, reason`` (utterances
+        that have segments).
     """
-    from agser.acoustic import make_encoder
-    from agser.acoustic.base import load_waveform, pool_spans
-    from agser.corpora import read_manifest
-    from agser.runs import run_manifest, run_segments, run_store
+    from agser.acoustic.base import pool_spans
+    from agser.runs import run_segments, run_store
 
-    acoustic = dict(acoustic or {})
-    enc_params = {"encoder": acoustic.get("encoder", "logmel"), "options": dict(acoustic.get("options") or {})}
-    manifest_path = run_manifest(data, work_dir)
+    enc = run_encoded_utterances(data, acoustic, work_dir)
     out = Path(run_segments(data, extract, work_dir))
 
     def compute():
-        encoder = make_encoder(enc_params)
-        manifest = read_manifest(manifest_path).set_index("utterance_id")
         segments = pd.read_parquet(out / "segments.parquet")
-        emb = np.full((len(segments), encoder.n_layers, encoder.dim), np.nan, dtype=np.float32)
+        emb = np.full((len(segments), enc["n_layers"], enc["dim"]), np.nan, dtype=np.float32)
+        failed = {r.utterance_id: r for r in enc["failures"].itertuples(index=False)}
         failures = []
-        offset = float(getattr(encoder, "frame_offset", 0.0))
         for utt, idx in segments.groupby("utterance_id", sort=False).indices.items():
-            try:
-                if utt not in manifest.index:
-                    raise InputError(f"utterance {utt!r} is not in the manifest", stage="acoustic")
-                source = _audio_source(manifest.loc[utt])
-                feats = encoder.encode(load_waveform(source, encoder.sample_rate))
-            except InputError as exc:
-                failures.append({"utterance_id": utt, "stage": exc.stage or "acoustic", "reason": exc.reason})
+            if utt in failed:
+                failures.append({"utterance_id": utt, "stage": failed[utt].stage, "reason": failed[utt].reason})
+                continue
+            if utt not in enc["features"]:
+                failures.append({"utterance_id": utt, "stage": "acoustic",
+                                 "reason": f"utterance {utt!r} is not in the manifest"})
                 continue
             spans = segments[["start", "end"]].to_numpy()[idx]
-            emb[idx] = pool_spans(feats, encoder.frame_rate, spans, frame_offset=offset)
+            emb[idx] = pool_spans(enc["features"][utt], enc["frame_rate"], spans,
+                                  frame_offset=enc["frame_offset"])
         return {
             "embeddings": emb,
-            "layer_names": list(getattr(encoder, "layer_names", range(encoder.n_layers))),
-            "frame_rate": float(encoder.frame_rate),
+            "layer_names": list(enc["layer_names"]),
+            "frame_rate": float(enc["frame_rate"]),
             "failures": pd.DataFrame(failures, columns=["utterance_id", "stage", "reason"]),
         }
 
+    # enc["digest"] stands for the audio files' content (and what failed): two simulations
+    # that write byte-identical manifests into different folders get different keys.
     return run_store(work_dir).cached(
-        "acoustic_segments", enc_params, (manifest_path, out / "segments.parquet"), compute
+        "acoustic_segments", _encoder_params(acoustic), (out / "segments.parquet", enc["digest"]), compute
     )

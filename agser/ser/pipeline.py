@@ -4,18 +4,26 @@ A run's parameters are the sections of ``papermill_runs/<run>/params.yaml``:
 ``data``, ``extract``, ``cluster``, ``acoustic``, ``ser``. Every expensive
 step goes through the run's artifact store (``work_dir/store``):
 
-1. :func:`ser_features`: frame features of every layer of every utterance
-   (the frozen encoder runs once per run), average-pooled over
+1. :func:`ser_features`: frame features of every layer of every utterance,
+   read from the run's one encoder pass
+   (:func:`agser.analysis.pipeline.run_encoded_utterances`, cached per
+   utterance by audio content, shared with chapter 5), average-pooled over
    ``ser.frame_pool`` frames (default run: 4, the log-mel encoder's 100 Hz
    becomes 25 Hz, which quarters the training cost; a vowel still spans 2-4
    frames);
 2. :func:`ser_corpora`: the two corpora as :class:`agser.ser.data.CorpusData`,
-   with the AG cluster of every vowel segment. The cluster *model* is the
-   run's (:func:`agser.analysis.pipeline.run_ag_clusters`, shared with
-   chapters 3-5, fitted on the four emotions' segments as in the paper); SER
-   assigns clusters with ``model.predict`` to *every* vowel segment of the
-   selected phones, whatever its emotion, so which target segments are
-   anchors never depends on a target label;
+   with the AG cluster of every vowel segment. The cluster model is
+   :func:`ser_clusters`: the run's clustering
+   (:func:`agser.analysis.pipeline.run_ag_clusters`) with **no emotion
+   filter**, fitted on every segment of the selected phones of *both*
+   corpora whatever its label (chosen over "source four emotions + all of
+   the target" because it needs no direction: one model serves C->I and
+   I->C, and it reads no label of either corpus). Chapters 3-5 keep the
+   paper's four-emotion filter; where it selects the same segments (the
+   simulated corpora, all four-emotion) the two are one cached fit. SER
+   assigns clusters with ``model.predict`` to every vowel segment, so
+   neither the model nor which target segments are anchors depends on a
+   target label (``tests/test_ser.py`` relabels the target and compares);
 3. :func:`gesture_divergence`: Hard-AG's soft-DTW divergences;
 4. :func:`ser_run`: one method, direction and seed (cached result dict);
 5. :func:`ser_table`: many runs as one results table.
@@ -29,10 +37,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from agser.errors import InputError, ParameterError
+from agser.errors import ParameterError
 from agser.store import fingerprint
 
-__all__ = ["RESULT_COLUMNS", "DIRECTIONS", "ser_features", "ser_corpora", "gesture_divergence", "ser_run",
+__all__ = ["RESULT_COLUMNS", "DIRECTIONS", "ser_features", "ser_clusters", "ser_corpora", "gesture_divergence", "ser_run",
            "main_runs", "ser_main", "check_paths", "ser_ready", "corpora_digest", "gamma_sweep", "shift_sweep",
            "ser_table", "with_params", "corpus_by_code"]
 
@@ -67,12 +75,13 @@ def with_params(config, **changes):
     return out
 
 
-def _encoder_params(acoustic):
-    return {"encoder": acoustic.get("encoder", "logmel"), "options": dict(acoustic.get("options") or {})}
-
-
 def ser_features(data, acoustic, work_dir, frame_pool=1):
-    """Encoder frame features of every utterance of a run (cached).
+    """Encoder frame features of every utterance of a run, pooled over ``frame_pool`` frames.
+
+    The frames are the run's one encoder pass,
+    :func:`agser.analysis.pipeline.run_encoded_utterances` (cached per
+    utterance by audio content and encoder parameters, shared with chapter
+    5); only the pooling, which is cheap, is done here.
 
     Parameters
     ----------
@@ -87,54 +96,58 @@ def ser_features(data, acoustic, work_dir, frame_pool=1):
     -------
     dict
         ``features`` (utterance_id -> float32 (n_layers, n_frames, dim)),
-        ``frame_rate`` (Hz, after pooling), ``n_layers``, ``dim``,
-        ``failures`` (DataFrame ``utterance_id, stage, reason``).
+        ``frame_rate`` (Hz, after pooling), ``frame_offset`` (s), ``n_layers``,
+        ``dim``, ``failures`` (DataFrame ``utterance_id, stage, reason``,
+        manifest order).
     """
-    from agser.acoustic import load_waveform, make_encoder
+    from agser.analysis.pipeline import run_encoded_utterances
     from agser.corpora import read_manifest
-    from agser.runs import run_manifest, run_store
+    from agser.runs import run_manifest
 
-    enc = _encoder_params(acoustic)
     pool = int(frame_pool)
     if pool < 1:
         raise ParameterError(f"ser.frame_pool={frame_pool!r} must be a positive integer")
-    manifest_path = run_manifest(data, work_dir)
+    enc = run_encoded_utterances(data, acoustic, work_dir)
+    failed = {r.utterance_id: r for r in enc["failures"].itertuples(index=False)}
+    feats, failures = {}, []
+    for uid in read_manifest(run_manifest(data, work_dir))["utterance_id"]:
+        if uid in failed:
+            failures.append({"utterance_id": uid, "stage": failed[uid].stage, "reason": failed[uid].reason})
+            continue
+        f = enc["features"][uid]
+        if f.shape[1] < pool:
+            failures.append({"utterance_id": uid, "stage": "ser-features",
+                             "reason": f"{f.shape[1]} encoder frames, fewer than frame_pool={pool}"})
+            continue
+        T = f.shape[1] // pool * pool
+        feats[uid] = f[:, :T].reshape(f.shape[0], T // pool, pool, f.shape[2]).mean(2).astype(np.float32)
+    return {"features": feats, "frame_rate": enc["frame_rate"] / pool,
+            "frame_offset": enc["frame_offset"], "n_layers": enc["n_layers"], "dim": enc["dim"],
+            "failures": pd.DataFrame(failures, columns=["utterance_id", "stage", "reason"])}
 
-    def compute():
-        encoder = make_encoder(enc)
-        manifest = read_manifest(manifest_path)
-        feats, failures = {}, []
-        for uid, path in zip(manifest["utterance_id"], manifest["audio_path"]):
-            try:
-                f = encoder.encode(load_waveform(path, encoder.sample_rate))
-                if f.shape[1] < pool:
-                    raise InputError(f"{f.shape[1]} encoder frames, fewer than frame_pool={pool}",
-                                     stage="ser-features")
-            except InputError as exc:
-                failures.append({"utterance_id": uid, "stage": exc.stage or "ser-features",
-                                 "reason": exc.reason})
-                continue
-            T = f.shape[1] // pool * pool
-            feats[uid] = f[:, :T].reshape(f.shape[0], T // pool, pool, f.shape[2]).mean(2) \
-                .astype(np.float32)
-        return {"features": feats, "frame_rate": float(encoder.frame_rate) / pool,
-                "frame_offset": float(getattr(encoder, "frame_offset", 0.0)),
-                "n_layers": int(encoder.n_layers), "dim": int(encoder.dim),
-                "failures": pd.DataFrame(failures, columns=["utterance_id", "stage", "reason"])}
 
-    # The manifest's text alone does not identify the audio (two simulations with different
-    # knobs write the same relative paths), so the data parameters are part of the key.
-    return run_store(work_dir).cached("ser_features", {**enc, "frame_pool": pool, "data": dict(data)},
-                                      (manifest_path,), compute)
+def ser_clusters(data, extract, cluster, work_dir):
+    """The AG cluster model that SER uses: the run's, fitted without reading any emotion label.
+
+    :func:`agser.analysis.pipeline.run_ag_clusters` with ``emotions: null``:
+    every segment of the selected phones of both corpora, whatever its label,
+    so the target corpus' labels play no part in the model (chapters 3-5 keep
+    the paper's four-emotion filter). When the run's filter selects the same
+    segments anyway (every simulated utterance has one of the four emotions),
+    it is the very same cached fit.
+    """
+    from agser.analysis.pipeline import run_ag_clusters
+
+    return run_ag_clusters(data, extract, {**dict(cluster or {}), "emotions": None}, work_dir)
 
 
 def _ser_segments(data, extract, cluster, work_dir):
     """Vowel segments (of the clustering's phone set) of every emotion, with their AG cluster."""
-    from agser.analysis.pipeline import as_series, run_ag_clusters, select_segments
+    from agser.analysis.pipeline import as_series, select_segments
     from agser.extract import load_segments
     from agser.runs import run_segments, run_store
 
-    ag = run_ag_clusters(data, extract, cluster, work_dir)
+    ag = ser_clusters(data, extract, cluster, work_dir)
     out = Path(run_segments(data, extract, work_dir))
 
     def compute():
