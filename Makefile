@@ -6,7 +6,6 @@ PY := $(VENV)/bin/python
 RUN ?= default
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
-export MPLBACKEND := Agg
 
 .PHONY: book test test-fast bench browser clean
 

@@ -368,8 +368,8 @@ def _select_chapters(root, toc, spec_chapters, chapters, build_html, log):
 def _kernel_environment():
     """Environment for the chapter kernels, restored afterwards.
 
-    The Makefile exports ``MPLBACKEND=Agg`` for scripts; a kernel that
-    inherits it draws nothing inline, so figures would vanish from the book.
+    A user's ``MPLBACKEND=Agg`` (common in scripts and CI) inherited by a
+    kernel draws nothing inline, so figures would vanish from the book.
     The Hugging Face variables keep chapters off the network.
     """
     wanted = {

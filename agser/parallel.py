@@ -112,7 +112,7 @@ def _stage_name(fn, stage):
 
 
 def _progress(total, progress, desc):
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, disable=not progress, leave=False)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from agser.errors import ParameterError
 from agser.store import ArtifactStore
 
-__all__ = ["run_store", "run_manifest", "run_segments"]
+__all__ = ["run_store", "run_manifest", "run_segments", "run_landmarks"]
 
 
 def run_store(work_dir):
@@ -92,3 +92,54 @@ def run_segments(data, extract, work_dir):
         **{k: v for k, v in extract.items() if k != "name"},
     )
     return out
+
+
+def run_landmarks(data, extract, work_dir):
+    """The raw 68-point landmarks of every utterance of a run, cached per utterance.
+
+    Parameters
+    ----------
+    data, extract : dict
+        The run's ``data`` and ``extract`` sections (``extract["landmarks"]``:
+        ``auto``, ``openface`` or ``dlib``).
+    work_dir : str or Path
+        The run's working folder.
+
+    Returns
+    -------
+    landmarks : dict
+        ``utterance_id`` -> :class:`agser.landmarks.types.Landmarks` (pixels).
+    failures : pandas.DataFrame
+        ``utterance_id, stage, reason`` for the utterances without landmarks.
+    """
+    import pandas as pd
+
+    from agser.corpora import read_manifest
+    from agser.errors import InputError
+    from agser.extract import utterance_landmarks
+
+    manifest = read_manifest(run_manifest(data, work_dir))
+    store = run_store(work_dir)
+    mode = extract.get("landmarks", "auto")
+    landmarks, failures = {}, []
+    for row in manifest.to_dict("records"):
+        # keyed by the content of the files the landmarks come from
+        inputs = tuple(
+            Path(row[c]) for c in ("video_path", "landmarks_path") if row[c] and Path(row[c]).is_file()
+        )
+
+        def compute(row=row):
+            try:
+                return {"ok": True, "landmarks": utterance_landmarks(row, landmarks=mode)}
+            except InputError as exc:
+                return {"ok": False, "stage": exc.stage or "landmarks", "reason": exc.reason}
+
+        params = {"landmarks": mode, "utterance_id": row["utterance_id"],
+                  "frame_rate": str(row.get("frame_rate", ""))}
+        value = store.cached("landmarks-utt", params, inputs, compute)
+        if value["ok"]:
+            landmarks[row["utterance_id"]] = value["landmarks"]
+        else:
+            failures.append({"utterance_id": row["utterance_id"], "stage": value["stage"],
+                             "reason": value["reason"]})
+    return landmarks, pd.DataFrame(failures, columns=["utterance_id", "stage", "reason"])

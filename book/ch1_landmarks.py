@@ -52,11 +52,9 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from agser.corpora import read_manifest
-from agser.errors import InputError
 from agser.gestures import DEFAULT_MAX_GAP, find_gaps, missing_frames
-from agser.landmarks import decode_video, read_openface_csv
-from agser.landmarks import extract as extract_landmarks
-from agser.runs import run_manifest, run_segments, run_store
+from agser.landmarks import decode_video
+from agser.runs import run_landmarks, run_manifest, run_segments
 
 pd.set_option("display.max_colwidth", 120)
 manifest = read_manifest(run_manifest(data, work_dir))
@@ -83,28 +81,8 @@ display(Markdown(
 # the same utterance: it reads the audio first).
 
 # %%
-store = run_store(work_dir)
-
-
-def utterance_landmarks(row):
-    """The Landmarks of one manifest row (dlib on the video, or the OpenFace CSV)."""
-    if has_video:
-        video = Path(row["video_path"])
-        return store.cached("ch1_dlib_landmarks", {"version": 1}, (video,), lambda: extract_landmarks(video))
-    rate = float(row["frame_rate"]) if "frame_rate" in row and str(row["frame_rate"]).strip() else None
-    return read_openface_csv(row["landmarks_path"], frame_rate=rate)
-
-
-landmarks, unusable = {}, []
-for _, row in manifest.iterrows():
-    source = row["video_path"] if has_video else row["landmarks_path"]
-    if not str(source or "").strip():
-        unusable.append((row["utterance_id"], "no video_path" if has_video else "no landmarks_path"))
-        continue
-    try:
-        landmarks[row["utterance_id"]] = utterance_landmarks(row)
-    except InputError as err:
-        unusable.append((row["utterance_id"], err.reason))
+landmarks, landmark_failures = run_landmarks(data, extract, work_dir)
+unusable = list(landmark_failures[["utterance_id", "reason"]].itertuples(index=False, name=None))
 corpus_of = dict(zip(manifest["utterance_id"], manifest["corpus"]))
 
 

@@ -82,7 +82,7 @@ counts = segments.pivot_table(index="emotion", columns="corpus", values="row", a
 display(counts)
 display(
     Markdown(
-        f"{len(segments)} segments ({params['phones']}; emotions {', '.join(params['emotions'])}) "
+        f"{len(segments)} segments ({params['phones']}; emotions {', '.join(params['emotions']) if params['emotions'] else 'all, labelled or not'}) "
         f"from {segments['corpus'].nunique()} corpora are clustered; "
         f"{ag['n_dropped_nan']} were left out because a frame had no landmarks. "
         f"Segment lengths: median {segments['n_frames'].median():.0f} frames "

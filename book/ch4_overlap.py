@@ -54,7 +54,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from agser.analysis import cluster_overlap, emotion_overlap, paper_table, side_by_side
-from agser.analysis.pipeline import FOUR_EMOTIONS, run_ag_clusters
+from agser.analysis.pipeline import run_ag_clusters
 from agser.phones.ipa import PAPER_VOWELS
 
 ag = run_ag_clusters(data, extract, cluster, work_dir)

@@ -59,7 +59,6 @@ ser = {
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 

@@ -61,8 +61,8 @@ from agser.corpora import read_manifest
 from agser.phones.ipa import arpabet_to_ipa, strip_stress
 from agser.phones.textgrid import read_textgrid
 from agser.errors import InputError
-from agser.extract import load_segments, utterance_audio, utterance_landmarks
-from agser.runs import run_manifest, run_segments, run_store
+from agser.extract import load_segments, utterance_audio
+from agser.runs import run_landmarks, run_manifest, run_segments, run_store
 
 manifest_path = run_manifest(data, work_dir)
 manifest = read_manifest(manifest_path)
@@ -281,23 +281,9 @@ plt.tight_layout()
 plt.show()
 
 # %%
-def pose_measures(manifest):
-    """Head roll, landmark jitter and dropped frames per utterance (CSV or dlib on video)."""
-    rows, failures = [], []
-    for row in manifest.itertuples(index=False):
-        try:
-            lm = utterance_landmarks(row._asdict())
-        except InputError as exc:
-            failures.append({"utterance_id": row.utterance_id, "stage": exc.stage, "reason": exc.reason})
-            continue
-        rows.append((row.corpus, lm))
-    return rows, pd.DataFrame(failures, columns=["utterance_id", "stage", "reason"])
-
-
-landmark_rows, landmark_failures = run_store(work_dir).cached(
-    "corpora-landmarks", {"version": 1, "data": data, "landmarks": extract.get("landmarks", "auto")},
-    (Path(manifest_path),), lambda: pose_measures(manifest),
-)
+landmarks, landmark_failures = run_landmarks(data, extract, work_dir)
+corpus_of = dict(zip(manifest["utterance_id"], manifest["corpus"]))
+landmark_rows = [(corpus_of[u], lm) for u, lm in landmarks.items()]
 if len(landmark_failures):
     display(Markdown(f"{len(landmark_failures)} utterance(s) without usable landmarks are left out:"))
     display(landmark_failures)

@@ -118,7 +118,6 @@ import importlib.metadata
 import platform
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import yaml
