@@ -19,7 +19,7 @@ import numpy as np
 
 from agser.errors import ParameterError
 
-__all__ = ["ArtifactStore", "fingerprint", "sha256_file"]
+__all__ = ["ArtifactStore", "code_fingerprint", "fingerprint", "sha256_file"]
 
 
 def sha256_file(path):
@@ -96,6 +96,43 @@ def fingerprint(obj):
             h.update(json.dumps(o, sort_keys=True, default=str).encode())
 
     feed(obj)
+    return h.hexdigest()
+
+
+def code_fingerprint(*modules):
+    """A digest of the Python source of modules and packages, for artifact keys.
+
+    A stage whose output depends on code (the simulator, say) puts this among
+    its inputs, so that a changed implementation is recomputed rather than
+    served from an older artifact.
+
+    Parameters
+    ----------
+    *modules : str
+        Dotted names; a package stands for every ``.py`` file under it.
+
+    Returns
+    -------
+    str
+        Hex digest.
+
+    Examples
+    --------
+    >>> code_fingerprint("agser.store") == code_fingerprint("agser.store")
+    True
+    """
+    import importlib.util
+
+    h = hashlib.sha256()
+    for name in modules:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            raise ParameterError(f"module {name!r} not found")
+        origin = Path(spec.origin)
+        files = sorted(origin.parent.rglob("*.py")) if origin.name == "__init__.py" else [origin]
+        for f in files:
+            h.update(name.encode() + str(f.relative_to(origin.parent)).encode())
+            h.update(_file_digest(f).encode())
     return h.hexdigest()
 
 

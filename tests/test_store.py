@@ -222,3 +222,23 @@ def test_cached_dir_killed_mid_way_is_redone_whole(tmp_path):
     assert store.has(key) and rerun.stdout.strip() == str(out)
     assert (out / "a.txt").read_text() == "part one" and (out / "b.txt").read_text() == "part two"
     assert log.read_text().count("filling") == 2
+
+
+def test_code_fingerprint_follows_the_source(tmp_path, monkeypatch):
+    # a stage keyed by its code is recomputed after the code changes
+    import sys
+
+    from agser.store import code_fingerprint
+
+    pkg = tmp_path / "fakesim"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "core.py").write_text("A = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    before = code_fingerprint("fakesim")
+    assert code_fingerprint("fakesim") == before
+    (pkg / "core.py").write_text("A = 2\n")
+    sys.modules.pop("fakesim", None)
+    assert code_fingerprint("fakesim") != before
+    with pytest.raises(ParameterError, match="nosuchmodule"):
+        code_fingerprint("nosuchmodule")
