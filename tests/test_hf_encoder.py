@@ -103,3 +103,160 @@ def test_make_encoder_builds_it(w2v):
 
     enc = make_encoder({"encoder": "hf", "options": {"name_or_path": str(w2v)}})
     assert isinstance(enc, HFEncoder) and enc.n_layers == 3
+
+
+# --- SER with the top encoder blocks fine-tuned (ser.finetune_top) --------------------------------
+
+def _hf_corpus(enc, name, seed, n=12, speakers=4, with_blocks=True):
+    """A tiny CorpusData encoded by ``enc``; class = sine frequency, varying lengths (padding)."""
+    import pandas as pd
+
+    from agser.ser.data import CorpusData
+
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % 4
+    feats, block = [], []
+    for i in range(n):
+        t = np.arange(int(rng.integers(5000, 8001))) / 16000
+        wav = np.sin(2 * np.pi * (200 + 150 * labels[i]) * t) + 0.3 * rng.normal(size=t.size)
+        f = enc.encode(wav.astype(np.float32))
+        feats.append(f)
+        block.append(f[-2])  # hidden state entering the top block (finetune_top=1)
+    from agser.ser.data import pad_features
+
+    x, lengths = pad_features(feats)
+    segs = pd.DataFrame({"utt": np.arange(n), "start": 0, "end": lengths // 2,
+                         "ipa": np.array(["ɑ", "i"])[np.arange(n) % 2], "cluster": 1,
+                         "gesture": -1})
+    return CorpusData(corpus=name, features=x, lengths=lengths,
+                      speaker=np.array([f"{name}{i % speakers}" for i in range(n)]),
+                      utterance_id=np.array([f"{name}-{i}" for i in range(n)]), labels=labels,
+                      segments=segs, block_input=tuple(block) if with_blocks else ())
+
+
+@pytest.fixture(scope="module")
+def ft(w2v):
+    from agser.ser.finetune import TopBlocks
+
+    import os
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    enc = HFEncoder(w2v)
+    return enc, TopBlocks(enc, 1), _hf_corpus(enc, "a", 0), _hf_corpus(enc, "b", 1)
+
+
+def test_top_blocks_reproduce_the_frozen_top_layer_with_padding(ft):
+    import torch
+
+    from agser.ser.finetune import pad_block_input
+
+    _, blocks, src, _ = ft
+    bx, bl = pad_block_input(list(src.block_input))
+    assert len(set(bl.tolist())) > 1  # padded batch
+    blocks.eval()
+    with torch.no_grad():
+        top = blocks(bx, bl)[:, 0].numpy()
+    for i, n in enumerate(src.lengths):
+        np.testing.assert_allclose(top[i, :n], src.features[i, -1, :n], atol=2e-5)
+        assert not top[i, n:].any()
+
+
+def test_finetune_top_trains_the_top_block_only(ft):
+    import torch
+
+    from agser.ser.train import SERConfig, fit_model, predict
+
+    enc, blocks, src, tgt = ft
+    before = {k: v.clone() for k, v in blocks.state_dict().items()}
+    feats_before = src.features.copy()
+    cfg = SERConfig(epochs=4, hidden=8, finetune_top=1, finetune_lr=1e-2)
+    train = src.labelled(np.ones(len(src.lengths), bool))
+    model, norm, _ = fit_model("source-only", train, None, cfg, 0, blocks=blocks)
+    tuned = model.top_blocks.state_dict()
+    changed = [k for k in before if not torch.equal(before[k], tuned[k])]
+    assert changed and any("feed_forward" in k for k in changed)
+    # the blocks handed in, the encoder's own block and the cached frozen features are untouched
+    for k, v in blocks.state_dict().items():
+        assert torch.equal(v, before[k]), k
+    for k, v in enc.module.encoder.layers[1].state_dict().items():
+        assert torch.equal(v, before["blocks.0." + k]), k
+    np.testing.assert_array_equal(src.features, feats_before)
+    y = predict(model, norm, tgt.features, tgt.lengths, tgt.speaker, tgt.block_input)
+    assert y.shape == (len(tgt.lengths),)
+    with pytest.raises(Exception, match="block inputs"):
+        predict(model, norm, tgt.features, tgt.lengths, tgt.speaker)
+
+
+def test_finetune_top_zero_is_exactly_the_frozen_run(ft, w2v):
+    from agser.ser.train import SERConfig, run_experiment
+
+    enc, blocks, src, tgt = ft
+    plain = _hf_corpus(enc, "a", 0, with_blocks=False), _hf_corpus(enc, "b", 1, with_blocks=False)
+    cfg = SERConfig(epochs=3, hidden=8)
+    a = run_experiment("PA", *plain, 0, cfg)
+    b = run_experiment("PA", src, tgt, 0, cfg, blocks=blocks)  # blocks ignored at finetune_top=0
+    for key in ("y_pred", "layer_weights", "final_er", "final_extra"):
+        assert a[key] == b[key], key
+    # frozen runs keep the cache keys they had before fine-tuning existed
+    assert "finetune_top" not in cfg.as_dict()
+    assert SERConfig(finetune_top=1).as_dict()["finetune_top"] == 1
+
+
+def test_finetuned_run_is_deterministic_and_reads_no_target_label(ft):
+    import dataclasses
+
+    import torch
+
+    from agser.ser.splits import speaker_split
+    from agser.ser.train import SERConfig, anchor_plan, fit_model, run_experiment
+
+    _, blocks, src, tgt = ft
+    cfg = SERConfig(epochs=3, hidden=8, finetune_top=1, finetune_lr=1e-2, max_triplets=32)
+    a = run_experiment("PA", src, tgt, 0, cfg, blocks=blocks)
+    b = run_experiment("PA", src, tgt, 0, cfg, blocks=blocks)
+    for key in ("y_pred", "layer_weights", "final_er", "final_extra"):
+        assert a[key] == b[key], key
+    # same weights whether the adaptation half carries its labels or none at all
+    part = speaker_split(tgt.speaker, cfg.test_fraction, 0)
+    train = src.labelled(np.ones(len(src.lengths), bool))
+    states = []
+    for t in (tgt, dataclasses.replace(tgt, labels=np.full_like(tgt.labels, -1))):
+        adapt = t.unlabelled(part == "A")
+        model, _, _ = fit_model("PA", train, adapt, cfg, 0, anchor_plan("PA", train, adapt, cfg),
+                                blocks=blocks)
+        states.append({k: v.clone() for k, v in model.state_dict().items()})
+    assert any(k.startswith("top_blocks.") for k in states[0])
+    for k in states[0]:
+        assert torch.equal(states[0][k], states[1][k]), k
+
+
+@pytest.mark.slow
+def test_ser_run_fine_tunes_through_the_store(tmp_path, w2v):
+    """A tiny simulated run with the tiny wav2vec2: ser.finetune_top=1 reads the cached encoder
+    pass (block input = layer n_blocks - 1), trains, and caches its result apart from the frozen run."""
+    from pathlib import Path
+
+    import yaml
+
+    from agser.ser.pipeline import ser_corpora, ser_run, with_params
+
+    repo = Path(__file__).resolve().parents[1]
+    p = yaml.safe_load((repo / "papermill_runs/default/params.yaml").read_text())["parameters"]
+    p["data"]["utterances_per_corpus"] = 16
+    p["cluster"] = {**(p.get("cluster") or {}), "k_range": [3, 3], "elbow_max_iter": 3, "max_iter": 5}
+    p["acoustic"] = {"encoder": "hf", "options": {"name_or_path": str(w2v), "layers": "all"}}
+    p["ser"] = {**p["ser"], "epochs": 2, "frame_pool": 1, "hidden": 8}
+    tuned = with_params(p, **{"ser.finetune_top": 1, "ser.finetune_lr": 1e-3})
+    corpora = ser_corpora(tuned, tmp_path)
+    c = next(iter(corpora.values()))
+    assert len(c.block_input) == len(c.lengths)
+    for i in range(len(c.lengths)):
+        assert c.block_input[i].shape == (c.lengths[i], 32)
+    frozen_c = next(iter(ser_corpora(p, tmp_path).values()))
+    np.testing.assert_array_equal(c.block_input[0], frozen_c.features[0, 1, : c.lengths[0]])
+    a = ser_run("source-only", "C->I", 0, tuned, tmp_path)
+    b = ser_run("source-only", "C->I", 0, p, tmp_path)
+    assert 0.0 <= a["uar"] <= 100.0 and a["y_pred"] and b["y_pred"]
+    assert len(list((tmp_path / "store" / "ser_run").glob("*.pkl"))) == 2
+    with pytest.raises(ParameterError, match="needs acoustic.encoder: hf"):
+        ser_corpora(with_params(tuned, **{"acoustic.encoder": "logmel", "acoustic.options": {}}),
+                    tmp_path)

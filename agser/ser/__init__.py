@@ -4,6 +4,8 @@
   phone spans, AG clusters); an unlabelled target set has no labels at all.
 - :mod:`agser.ser.model`: the two-branch model (:class:`SERModel`).
 - :mod:`agser.ser.losses`: the soft-weighted triplet loss and CORAL.
+- :mod:`agser.ser.finetune`: the top N blocks of a Hugging Face encoder,
+  fine-tuned with the model (``ser.finetune_top``).
 - :mod:`agser.ser.methods`: source-only, AG, PA, LA, Hard-AG, upper bound.
 - :mod:`agser.ser.splits`, :mod:`agser.ser.metrics`, :mod:`agser.ser.stats`:
   protocol, UAR and binary per-emotion UAR, seeds and significance.

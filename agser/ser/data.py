@@ -105,6 +105,9 @@ class UtteranceSet:
     speaker, utterance_id : numpy.ndarray of str, shape (n,)
     segments : pandas.DataFrame
         :data:`SEGMENT_COLUMNS`; ``utt`` indexes this set's rows.
+    block_input : tuple of numpy.ndarray, each (T_enc_i, dim)
+        Input of the lowest fine-tuned encoder block of each utterance at the
+        encoder's frame rate (``ser.finetune_top > 0``); empty otherwise.
     """
 
     features: np.ndarray
@@ -112,6 +115,7 @@ class UtteranceSet:
     speaker: np.ndarray
     utterance_id: np.ndarray
     segments: pd.DataFrame = field(repr=False)
+    block_input: tuple = field(default=(), repr=False)
 
     def __len__(self):
         return int(self.lengths.shape[0])
@@ -141,6 +145,8 @@ class CorpusData:
     gestures : sequence of numpy.ndarray, each (T_i, 24)
         Flattened mouth gesture of each segment row ``gesture`` points to
         (Hard-AG); may be empty.
+    block_input : tuple of numpy.ndarray, each (T_enc_i, dim)
+        As in :class:`UtteranceSet` (empty unless encoder layers are fine-tuned).
     """
 
     corpus: str
@@ -152,6 +158,7 @@ class CorpusData:
     segments: pd.DataFrame = field(repr=False)
     frame_rate: float = 50.0
     gestures: tuple = field(default=(), repr=False)
+    block_input: tuple = field(default=(), repr=False)
 
     def _take(self, rows):
         rows = np.asarray(rows, dtype=int)
@@ -162,7 +169,8 @@ class CorpusData:
         seg = seg[list(SEGMENT_COLUMNS)].reset_index(drop=True)
         return dict(features=self.features[rows], lengths=self.lengths[rows],
                     speaker=self.speaker[rows], utterance_id=self.utterance_id[rows],
-                    segments=seg)
+                    segments=seg,
+                    block_input=tuple(self.block_input[i] for i in rows) if self.block_input else ())
 
     def labelled(self, mask):
         """The utterances of ``mask`` (bool, shape (n,)) that carry one of the four labels."""

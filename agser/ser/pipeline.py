@@ -10,7 +10,10 @@ step goes through the run's artifact store (``work_dir/store``):
    utterance by audio content, shared with chapter 5), average-pooled over
    ``ser.frame_pool`` frames (default run: 4, the log-mel encoder's 100 Hz
    becomes 25 Hz, which quarters the training cost; a vowel still spans 2-4
-   frames);
+   frames); with ``ser.finetune_top`` = N > 0 (HF encoder only) also the
+   unpooled hidden state that enters the top N blocks, from the same cached
+   pass, which :func:`ser_top_blocks` (copies of those blocks,
+   :mod:`agser.ser.finetune`) turns into the top N layers in training;
 2. :func:`ser_corpora`: the two corpora as :class:`agser.ser.data.CorpusData`,
    with the AG cluster of every vowel segment. The cluster model is
    :func:`ser_clusters`: the run's clustering
@@ -42,7 +45,7 @@ from agser.store import fingerprint
 
 __all__ = ["RESULT_COLUMNS", "DIRECTIONS", "ser_features", "ser_clusters", "ser_corpora", "gesture_divergence", "ser_run",
            "main_runs", "ser_main", "check_paths", "ser_ready", "corpora_digest", "gamma_sweep", "shift_sweep",
-           "ser_table", "with_params", "corpus_by_code"]
+           "ser_table", "with_params", "corpus_by_code", "ser_top_blocks"]
 
 #: Columns of ``tables/ser_results.csv`` and ``tables/ablation.csv``.
 RESULT_COLUMNS = ("method", "direction", "seed", "uar", "neutral", "anger", "happy", "sad")
@@ -75,7 +78,7 @@ def with_params(config, **changes):
     return out
 
 
-def ser_features(data, acoustic, work_dir, frame_pool=1):
+def ser_features(data, acoustic, work_dir, frame_pool=1, block_layer=None):
     """Encoder frame features of every utterance of a run, pooled over ``frame_pool`` frames.
 
     The frames are the run's one encoder pass,
@@ -91,6 +94,9 @@ def ser_features(data, acoustic, work_dir, frame_pool=1):
     work_dir : str or Path
     frame_pool : int
         Frames averaged into one (1 = none).
+    block_layer : int, optional
+        Also return this layer unpooled, the input of the lowest fine-tuned
+        encoder block (``ser.finetune_top``; see :mod:`agser.ser.finetune`).
 
     Returns
     -------
@@ -98,7 +104,8 @@ def ser_features(data, acoustic, work_dir, frame_pool=1):
         ``features`` (utterance_id -> float32 (n_layers, n_frames, dim)),
         ``frame_rate`` (Hz, after pooling), ``frame_offset`` (s), ``n_layers``,
         ``dim``, ``failures`` (DataFrame ``utterance_id, stage, reason``,
-        manifest order).
+        manifest order); with ``block_layer``, ``block_input``
+        (utterance_id -> float32 (n_frames_unpooled, dim)).
     """
     from agser.analysis.pipeline import run_encoded_utterances
     from agser.corpora import read_manifest
@@ -109,7 +116,7 @@ def ser_features(data, acoustic, work_dir, frame_pool=1):
         raise ParameterError(f"ser.frame_pool={frame_pool!r} must be a positive integer")
     enc = run_encoded_utterances(data, acoustic, work_dir)
     failed = {r.utterance_id: r for r in enc["failures"].itertuples(index=False)}
-    feats, failures = {}, []
+    feats, failures, block = {}, [], {}
     for uid in read_manifest(run_manifest(data, work_dir))["utterance_id"]:
         if uid in failed:
             failures.append({"utterance_id": uid, "stage": failed[uid].stage, "reason": failed[uid].reason})
@@ -121,7 +128,10 @@ def ser_features(data, acoustic, work_dir, frame_pool=1):
             continue
         T = f.shape[1] // pool * pool
         feats[uid] = f[:, :T].reshape(f.shape[0], T // pool, pool, f.shape[2]).mean(2).astype(np.float32)
-    return {"features": feats, "frame_rate": enc["frame_rate"] / pool,
+        if block_layer is not None:
+            block[uid] = np.asarray(f[int(block_layer)], dtype=np.float32)
+    extra = {} if block_layer is None else {"block_input": block}
+    return {**extra, "features": feats, "frame_rate": enc["frame_rate"] / pool,
             "frame_offset": enc["frame_offset"], "n_layers": enc["n_layers"], "dim": enc["dim"],
             "failures": pd.DataFrame(failures, columns=["utterance_id", "stage", "reason"])}
 
@@ -244,11 +254,18 @@ def ser_corpora(config, work_dir):
     check_paths(config)
     s = _sections(config)
     pool = int(s["ser"].get("frame_pool", 1))
+    top = int(s["ser"].get("finetune_top", 0) or 0)
     key = fingerprint([str(Path(work_dir).resolve()), s["data"], s["extract"], s["cluster"],
-                       s["acoustic"], pool])
+                       s["acoustic"], pool] + ([top] if top else []))
     if key in _MEMO:
         return _MEMO[key]
-    feats = ser_features(s["data"], s["acoustic"], work_dir, pool)
+    block_layer = None
+    if top:
+        if s["acoustic"].get("encoder", "logmel") != "hf":
+            raise ParameterError(f"ser.finetune_top={top} needs acoustic.encoder: hf")
+        # hidden state n_blocks - top (layer index of the cached pass) enters the top blocks
+        block_layer = -1 - top
+    feats = ser_features(s["data"], s["acoustic"], work_dir, pool, block_layer)
     seg = _ser_segments(s["data"], s["extract"], s["cluster"], work_dir)
     manifest = read_manifest(run_manifest(s["data"], work_dir))
     manifest = manifest[manifest["utterance_id"].isin(list(feats["features"]))]
@@ -272,7 +289,8 @@ def ser_corpora(config, work_dir):
             corpus=corpus, features=f, lengths=lengths,
             speaker=rows["speaker"].to_numpy(dtype=str), utterance_id=uids,
             labels=label_index(rows["emotion"].fillna("")), segments=segs,
-            frame_rate=feats["frame_rate"], gestures=tuple(gestures[i] for i in gest_rows))
+            frame_rate=feats["frame_rate"], gestures=tuple(gestures[i] for i in gest_rows),
+            block_input=tuple(feats["block_input"][u] for u in uids) if top else ())
     if len(out) != 2:
         raise ParameterError(f"SER needs exactly two corpora, the run has {sorted(out)}")
     _MEMO[key] = out
@@ -335,9 +353,21 @@ def ser_run(method, direction, seed, config, work_dir):
         div = None
         if method == "Hard-AG":
             div = gesture_divergence(config, work_dir, source, target, cfg.sdtw_gamma)
-        return run_experiment(method, source, target, int(seed), cfg, divergence=div)
+        blocks = ser_top_blocks(s["acoustic"], cfg.finetune_top, params["frame_pool"]) \
+            if cfg.finetune_top else None
+        return run_experiment(method, source, target, int(seed), cfg, divergence=div, blocks=blocks)
 
     return run_store(work_dir).cached("ser_run", params, (), compute)
+
+
+def ser_top_blocks(acoustic, n, frame_pool=1):
+    """The top ``n`` blocks of the run's HF encoder, to fine-tune (:class:`agser.ser.finetune.TopBlocks`)."""
+    from agser.acoustic import make_encoder
+    from agser.ser.finetune import TopBlocks
+
+    if dict(acoustic or {}).get("encoder", "logmel") != "hf":
+        raise ParameterError(f"ser.finetune_top={n} needs acoustic.encoder: hf")
+    return TopBlocks(make_encoder(acoustic), int(n), frame_pool)
 
 
 def ser_table(config, work_dir, runs):

@@ -26,7 +26,15 @@ Training choices the paper leaves open (all in :class:`SERConfig`):
 - triplet ``margin`` = 0.5 in squared normalised distance; at most
   ``max_triplets`` triplets per step; the 25 % overlap ``threshold``;
 - no early stopping and no model selection on target data (there is no
-  labelled target data to select on).
+  labelled target data to select on);
+- ``finetune_top`` = 0: the encoder is frozen (the default). With a Hugging
+  Face encoder (``acoustic.encoder: hf``) and ``finetune_top`` = N > 0, copies
+  of the encoder's top N transformer blocks are trained with the head (Adam,
+  learning rate ``finetune_lr``, same weight decay) on the cached hidden state
+  that enters them (:mod:`agser.ser.finetune`); their outputs replace the top
+  N cached layers, normalised with the fixed statistics of the frozen
+  features, and the lower layers stay frozen. LA chooses its layers on the
+  frozen features.
 
 Everything is deterministic for a seed on CPU: ``torch.manual_seed``,
 ``numpy.random.default_rng(seed)`` for splits and triplets, and
@@ -35,6 +43,7 @@ Everything is deterministic for a seed on CPU: ``torch.manual_seed``,
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import asdict, dataclass, fields
 
@@ -102,6 +111,13 @@ class SERConfig:
         Torch CPU threads while fitting (1 by default: the default model is
         tiny, more threads only contend with other work, and a fixed count
         keeps float reductions, hence results, identical between machines).
+    finetune_top : int
+        Top transformer blocks of a Hugging Face encoder fine-tuned with the
+        head (``acoustic.encoder: hf`` with ``options.layers: all``; wav2vec2
+        or HuBERT); 0 (default) keeps the encoder frozen.
+    finetune_lr : float
+        Adam learning rate of the fine-tuned blocks (smaller than ``lr``: the
+        blocks are pretrained, the head starts from scratch).
     """
 
     hidden: int = 32
@@ -121,6 +137,8 @@ class SERConfig:
     test_fraction: float = 0.5
     threads: int = 1
     normalize: str = "speaker"
+    finetune_top: int = 0
+    finetune_lr: float = 1e-4
 
     @classmethod
     def from_params(cls, ser=None):
@@ -136,7 +154,7 @@ class SERConfig:
         >>> SERConfig.from_params({"gama": 0.5})
         Traceback (most recent call last):
         ...
-        agser.errors.ParameterError: ser.gama is not a parameter of the SER model; known: hidden, n_conv, kernel, dropout, epochs, lr, weight_decay, gamma, margin, threshold, max_triplets, la_layers, la_select, sdtw_gamma, test_fraction, threads, normalize
+        agser.errors.ParameterError: ser.gama is not a parameter of the SER model; known: hidden, n_conv, kernel, dropout, epochs, lr, weight_decay, gamma, margin, threshold, max_triplets, la_layers, la_select, sdtw_gamma, test_fraction, threads, normalize, finetune_top, finetune_lr
         """
         ser = dict(ser or {})
         names = [f.name for f in fields(cls)]
@@ -151,7 +169,13 @@ class SERConfig:
         return cls(**out)
 
     def as_dict(self):
-        return asdict(self)
+        """Field values; the fine-tuning keys only when ``finetune_top`` > 0, so that frozen runs
+        keep the cache keys they had before fine-tuning existed."""
+        out = asdict(self)
+        if not self.finetune_top:
+            out.pop("finetune_top")
+            out.pop("finetune_lr")
+        return out
 
 
 #: ``ser:`` keys read by the chapters (run lists, sweeps), not by a training run.
@@ -201,10 +225,16 @@ def utterance_normalise(features, lengths):
     [-1.342, -0.447, 0.447, 1.342]
     """
     mask = (np.arange(features.shape[2])[None, :] < np.asarray(lengths)[:, None])[:, None, :, None]
+    mu, sd = _utterance_stats(features, mask)
+    return (((features - mu) / sd) * mask).astype(np.float32)
+
+
+def _utterance_stats(features, mask):
+    """Per-utterance (mean, std), each (n, n_layers, 1, dim), of :func:`utterance_normalise`."""
     n = np.maximum(mask.sum(2, keepdims=True), 1)
     mu = (features * mask).sum(2, keepdims=True) / n
     var = (((features - mu) * mask) ** 2).sum(2, keepdims=True) / n
-    return (((features - mu) / np.sqrt(var + 1e-6)) * mask).astype(np.float32)
+    return mu, np.sqrt(var + 1e-6)
 
 
 def speaker_normalise(features, lengths, speakers):
@@ -231,17 +261,44 @@ def speaker_normalise(features, lengths, speakers):
     >>> speaker_normalise(x, np.array([2, 2]), np.array(["a", "a"]))[:, 0, :, 0].astype(float).round(3).tolist()
     [[-1.342, -0.447], [0.447, 1.342]]
     """
-    speakers = np.asarray(speakers)
     mask = (np.arange(features.shape[2])[None, :] < np.asarray(lengths)[:, None])[:, None, :, None]
     out = np.zeros_like(features, dtype=np.float32)
+    for rows, f, m, mu, sd in _speaker_stats(features, mask, speakers):
+        out[rows] = ((f - mu) / sd) * m
+    return out
+
+
+def _speaker_stats(features, mask, speakers):
+    """Yield ``(rows, features, mask, mean, std)`` of each speaker (float64) for :func:`speaker_normalise`."""
+    speakers = np.asarray(speakers)
     for spk in np.unique(speakers):
         rows = speakers == spk
         f, m = features[rows].astype(np.float64), mask[rows]
         n = max(float(m.sum()), 1.0)
         mu = (f * m).sum((0, 2), keepdims=True) / n
         var = (((f - mu) * m) ** 2).sum((0, 2), keepdims=True) / n
-        out[rows] = ((f - mu) / np.sqrt(var + 1e-6)) * m
-    return out
+        yield rows, f, m, mu, np.sqrt(var + 1e-6)
+
+
+def _prepare_affine(features, lengths, speakers, config):
+    """Per-utterance ``(shift, scale)``, each float32 (n, n_layers, 1, dim), of :func:`_prepare`.
+
+    ``_prepare(features)`` equals ``(features - shift) / scale`` on the valid
+    frames. Fine-tuned layers are normalised with the statistics of their
+    frozen features, held fixed, so that training starts from exactly the
+    frozen model's input and normalisation never depends on the step.
+    """
+    mask = (np.arange(features.shape[2])[None, :] < np.asarray(lengths)[:, None])[:, None, :, None]
+    n, L, _, D = features.shape
+    shift, scale = np.zeros((n, L, 1, D), np.float32), np.ones((n, L, 1, D), np.float32)
+    if config.normalize == "speaker":
+        for rows, _, _, mu, sd in _speaker_stats(features, mask, speakers):
+            shift[rows], scale[rows] = mu, sd
+    elif config.normalize == "utterance":
+        shift[:], scale[:] = _utterance_stats(features, mask)
+    elif config.normalize != "none":
+        _prepare(features[:0], np.asarray(lengths)[:0], np.asarray(speakers)[:0], config)  # its error
+    return shift, scale
 
 
 def _prepare(features, lengths, speakers, config):
@@ -252,6 +309,36 @@ def _prepare(features, lengths, speakers, config):
     if config.normalize == "none":
         return features
     raise ParameterError(f"ser.normalize={config.normalize!r} must be 'speaker', 'utterance' or 'none'")
+
+
+def _tuned_inputs(blocks, block_input, features, lengths, speakers, config, stats):
+    """What :func:`_with_blocks` needs for one set each step (None without fine-tuned blocks)."""
+    if blocks is None:
+        return None
+    if len(block_input) != len(lengths):
+        raise ParameterError(f"{len(block_input)} block inputs for {len(lengths)} utterances: "
+                             "ser.finetune_top needs the corpora loaded with it")
+    from agser.ser.finetune import pad_block_input
+
+    bx, bl = pad_block_input(list(block_input))
+    shift, scale = _prepare_affine(features, lengths, speakers, config)
+    k = blocks.n_layers - blocks.n
+    mu, sd = stats
+    return (bx, bl, torch.from_numpy(shift[:, k:]), torch.from_numpy(scale[:, k:]),
+            torch.from_numpy(mu[None, k:, None, :]), torch.from_numpy(sd[None, k:, None, :]))
+
+
+def _with_blocks(x, lengths, blocks, tuned):
+    """``x`` (n, n_layers, T, dim) with its top layers recomputed by the fine-tuned blocks."""
+    if tuned is None:
+        return x
+    bx, bl, shift, scale, mu, sd = tuned
+    top = blocks(bx, bl)
+    # a subset's longest utterance may be shorter than the corpus-wide padding of ``x``
+    top = torch.nn.functional.pad(top, (0, 0, 0, x.shape[2] - top.shape[2]))
+    top = ((top - shift) / scale - mu) / sd
+    top = top * frame_mask(lengths, x.shape[2]).to(top.dtype)[:, None, :, None]
+    return torch.cat([x[:, : x.shape[1] - blocks.n], top], 1)
 
 
 def _tensor(features, lengths, norm):
@@ -318,7 +405,7 @@ def _seg_tensors(segments):
     return tuple(torch.tensor(segments[c].to_numpy(dtype=np.int64)) for c in ("utt", "start", "end"))
 
 
-def fit_model(method, source, target, config, seed, plan=None, la_layer_ids=None):
+def fit_model(method, source, target, config, seed, plan=None, la_layer_ids=None, blocks=None):
     """Train the SER model of ``method``.
 
     Parameters
@@ -336,10 +423,15 @@ def fit_model(method, source, target, config, seed, plan=None, la_layer_ids=None
         Needed by AG, PA and Hard-AG.
     la_layer_ids : sequence of int, optional
         Encoder layers LA aligns.
+    blocks : agser.ser.finetune.TopBlocks, optional
+        The encoder's top blocks, needed when ``config.finetune_top`` > 0
+        (a copy is trained; ``blocks`` itself is left unchanged). The sets
+        then carry ``block_input``.
 
     Returns
     -------
     (model, norm, history) : (SERModel, (mean, std) arrays, dict of per-step losses)
+        With fine-tuning, the trained blocks are ``model.top_blocks``.
     """
     check_method(method)
     if not isinstance(source, LabelledSet):
@@ -347,6 +439,13 @@ def fit_model(method, source, target, config, seed, plan=None, la_layer_ids=None
     uses_target = method in ("AG", "PA", "LA", "Hard-AG")
     if uses_target and target is None:
         raise ParameterError(f"method {method!r} needs the unlabelled target set")
+    if config.finetune_top:
+        if blocks is None or blocks.n != config.finetune_top:
+            raise ParameterError(f"ser.finetune_top={config.finetune_top} needs the top "
+                                 f"{config.finetune_top} blocks of an acoustic.encoder: hf")
+        blocks = copy.deepcopy(blocks)
+    else:
+        blocks = None
     det = torch.are_deterministic_algorithms_enabled()
     threads = torch.get_num_threads()
     torch.use_deterministic_algorithms(True)
@@ -364,10 +463,21 @@ def fit_model(method, source, target, config, seed, plan=None, la_layer_ids=None
         _, L, _, D = source.features.shape
         model = SERModel(L, D, hidden=config.hidden, n_conv=config.n_conv, kernel=config.kernel,
                          dropout=config.dropout)
-        opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        if blocks is None:
+            opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        else:
+            opt = torch.optim.Adam([{"params": model.parameters()},
+                                    {"params": blocks.parameters(), "lr": config.finetune_lr}],
+                                   lr=config.lr, weight_decay=config.weight_decay)
+        tuned_s = _tuned_inputs(blocks, source.block_input, source.features, source.lengths,
+                                source.speaker, config, norm[0])
         if uses_target:
             xt, lt = _tensor(_prepare(target.features, target.lengths, target.speaker, config),
                              target.lengths, norm[0])
+            tuned_t = _tuned_inputs(blocks, target.block_input, target.features, target.lengths,
+                                    target.speaker, config, norm[0])
+        xs_frozen = xs
+        xt_frozen = xt if uses_target else None
         if method in TRIPLET_METHODS:
             seg_s, seg_t = _seg_tensors(source.segments), _seg_tensors(target.segments)
             w_s = torch.as_tensor(plan.weights_source, dtype=torch.float32)
@@ -380,6 +490,11 @@ def fit_model(method, source, target, config, seed, plan=None, la_layer_ids=None
         half = max(1, config.max_triplets // 2)
         for _ in range(config.epochs):
             model.train()
+            if blocks is not None:
+                blocks.train()
+                xs = _with_blocks(xs_frozen, ls, blocks, tuned_s)
+                if uses_target:
+                    xt = _with_blocks(xt_frozen, lt, blocks, tuned_t)
             logits, hs = model(xs, ls)
             loss = torch.nn.functional.cross_entropy(logits, ys, weight=cw)
             extra = torch.zeros(())
@@ -414,15 +529,24 @@ def fit_model(method, source, target, config, seed, plan=None, la_layer_ids=None
     finally:
         torch.use_deterministic_algorithms(det)
         torch.set_num_threads(threads)
+    if blocks is not None:
+        model.top_blocks = blocks
     return model, norm, history
 
 
-def predict(model, norm, features, lengths, speakers):
-    """Class index of each utterance (numpy int array)."""
+def predict(model, norm, features, lengths, speakers, block_input=()):
+    """Class index of each utterance (numpy int array).
+
+    ``block_input`` (one (T_enc_i, dim) array per utterance) is needed when
+    the model was fitted with fine-tuned encoder blocks (``model.top_blocks``).
+    """
     model.eval()
     stats, config = norm
     x, n = _tensor(_prepare(features, lengths, speakers, config), lengths, stats)
+    blocks = getattr(model, "top_blocks", None)
     with torch.no_grad():
+        x = _with_blocks(x, n, blocks, _tuned_inputs(blocks, block_input, features, lengths,
+                                                        speakers, config, stats))
         logits, _ = model(x, n)
     return logits.argmax(1).numpy()
 
@@ -438,7 +562,7 @@ def _overlap_table(source_segments, target_segments, threshold):
     return table
 
 
-def run_experiment(method, source, target, seed, config, divergence=None):
+def run_experiment(method, source, target, seed, config, divergence=None, blocks=None):
     """One run of the protocol on two loaded corpora; metrics and predictions.
 
     Parameters
@@ -451,6 +575,8 @@ def run_experiment(method, source, target, seed, config, divergence=None):
     divergence : dict, optional
         Gesture divergences (source rows, target rows) for Hard-AG; computed
         here when missing.
+    blocks : agser.ser.finetune.TopBlocks, optional
+        The encoder's top blocks when ``config.finetune_top`` > 0.
 
     Returns
     -------
@@ -488,9 +614,9 @@ def run_experiment(method, source, target, seed, config, divergence=None):
         dist = layer_coral_distance(train.features, train.lengths, adapt.features, adapt.lengths)
         la_ids = choose_layers(dist, config.la_layers, config.la_select).tolist()
     t0 = time.perf_counter()
-    model, norm, history = fit_model(method, train, adapt, config, seed, plan, la_ids)
+    model, norm, history = fit_model(method, train, adapt, config, seed, plan, la_ids, blocks)
     fit_s = time.perf_counter() - t0
-    y_pred = predict(model, norm, test.features, test.lengths, test.speaker)
+    y_pred = predict(model, norm, test.features, test.lengths, test.speaker, test.block_input)
     out = ser_metrics(test.labels, y_pred)
     out.update(
         n_train=len(train), n_adapt=0 if adapt is None else len(adapt), n_test=len(test),
