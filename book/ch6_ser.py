@@ -159,6 +159,11 @@ if READY:
         ("Hard-AG", "nearest gesture", "positive = the other corpus' segment of the same phone whose mouth "
          "gesture is nearest under the soft-DTW divergence; negative = other phone; weight 1 (chapter 7)"),
         ("encoder layers", "all, softmax-weighted", "learned layer weights"),
+        ("encoder fine-tuning", f"top {cfg.finetune_top} blocks" if cfg.finetune_top else "frozen",
+         "with a Hugging Face encoder, `ser.finetune_top: N` trains a copy of its top N transformer blocks "
+         "(lr `ser.finetune_lr`) from the cached input of block N, with the head; the built-in log-mel "
+         "encoder has no blocks to fine-tune. The `paper` run sets N = 2 for wav2vec2-base, our choice: "
+         "the paper does not say how many layers it fine-tuned"),
         ("frame network", f"hidden {cfg.hidden}, {cfg.n_conv} conv, kernel {cfg.kernel}, dropout {cfg.dropout}",
          "small so that 36 runs fit the book's time budget"),
         ("optimiser", f"Adam lr {cfg.lr}, weight decay {cfg.weight_decay}", "full batch"),

@@ -45,6 +45,12 @@ import numpy as np
 import pandas as pd
 
 from agser.errors import InputError, ParameterError
+from agser.store import code_fingerprint
+
+#: Modules whose code shapes each cached stage: a change to them recomputes
+#: the stage instead of serving an artifact an older version made.
+CLUSTER_CODE = ("agser.clustering", "agser.analysis.pipeline")
+ENCODER_CODE = ("agser.acoustic", "agser.phones.audio")
 
 __all__ = [
     "CLUSTER_DEFAULTS",
@@ -258,7 +264,9 @@ def run_ag_clusters(data, extract, cluster, work_dir):
             "params": params,
         }
 
-    result = run_store(work_dir).cached("ag_clusters", key_params, (*inputs, np.flatnonzero(mask)), compute)
+    result = run_store(work_dir).cached(
+        "ag_clusters", key_params, (*inputs, np.flatnonzero(mask), code_fingerprint(*CLUSTER_CODE)), compute
+    )
     return {**result, "params": params}
 
 
@@ -368,6 +376,7 @@ def run_encoded_utterances(data, acoustic, work_dir):
         return built[0]
 
     info = store.cached("encoder_info", enc_params, (), lambda: _encoder_info(encoder()))
+    code = code_fingerprint(*ENCODER_CODE)
     keys, failures = {}, []
     for _, row in manifest.iterrows():
         uid = row["utterance_id"]
@@ -379,7 +388,7 @@ def run_encoded_utterances(data, acoustic, work_dir):
         except InputError as exc:
             failures.append({"utterance_id": uid, "stage": exc.stage or "acoustic", "reason": exc.reason})
             continue
-        inputs = (Path(source),)
+        inputs = (Path(source), code)
         key = store.key("encoded_utterance", enc_params, inputs)
         failed = store.key("encoded_utterance_failed", enc_params, inputs)
         if not store.has(key) and not store.has(failed):

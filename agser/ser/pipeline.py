@@ -41,7 +41,11 @@ import numpy as np
 import pandas as pd
 
 from agser.errors import ParameterError
-from agser.store import fingerprint
+from agser.store import code_fingerprint, fingerprint
+
+#: Modules whose code shapes SER's cached stages (training, anchors, clusters):
+#: a change to them retrains instead of serving results of an older version.
+SER_CODE = ("agser.ser", "agser.analysis", "agser.clustering")
 
 __all__ = ["RESULT_COLUMNS", "DIRECTIONS", "ser_features", "ser_clusters", "ser_corpora", "gesture_divergence", "ser_run",
            "main_runs", "ser_main", "check_paths", "ser_ready", "corpora_digest", "gamma_sweep", "shift_sweep",
@@ -173,7 +177,8 @@ def _ser_segments(data, extract, cluster, work_dir):
                 "k": int(ag["k"])}
 
     inputs = (out / "segments.parquet", out / "segment_frames.npy")
-    return run_store(work_dir).cached("ser_segments", ag["params"], inputs, compute)
+    return run_store(work_dir).cached(
+        "ser_segments", ag["params"], (*inputs, code_fingerprint(*SER_CODE)), compute)
 
 
 def corpus_by_code(corpora, code):
@@ -315,16 +320,19 @@ def gesture_divergence(config, work_dir, source, target, sdtw_gamma=1.0):
     from agser.runs import run_store
     from agser.ser.methods import gesture_divergence_by_phone
 
-    s = _sections(config)
-    params = {"source": source.corpus, "target": target.corpus, "sdtw_gamma": float(sdtw_gamma),
-              "upstream": [s["data"], s["extract"], s["cluster"]]}
+    params = {"source": source.corpus, "target": target.corpus, "sdtw_gamma": float(sdtw_gamma)}
+    # keyed by the gestures and their phones themselves, not by the configuration
+    # that produced them: a corpus whose files change in place is recomputed
+    content = (source.segments["ipa"].to_numpy(dtype=str), target.segments["ipa"].to_numpy(dtype=str),
+               list(source.gestures), list(target.gestures))
 
     def compute():
         return gesture_divergence_by_phone(
             list(source.gestures), source.segments["ipa"].to_numpy(dtype=str),
             list(target.gestures), target.segments["ipa"].to_numpy(dtype=str), gamma=sdtw_gamma)
 
-    return run_store(work_dir).cached("ser_gesture_divergence", params, (), compute)
+    return run_store(work_dir).cached(
+        "ser_gesture_divergence", params, (*content, code_fingerprint(*SER_CODE)), compute)
 
 
 def ser_run(method, direction, seed, config, work_dir):
@@ -357,7 +365,7 @@ def ser_run(method, direction, seed, config, work_dir):
             if cfg.finetune_top else None
         return run_experiment(method, source, target, int(seed), cfg, divergence=div, blocks=blocks)
 
-    return run_store(work_dir).cached("ser_run", params, (), compute)
+    return run_store(work_dir).cached("ser_run", params, (code_fingerprint(*SER_CODE),), compute)
 
 
 def ser_top_blocks(acoustic, n, frame_pool=1):
