@@ -11,9 +11,11 @@ from agser.errors import ParameterError  # noqa: E402
 TINY = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
             conv_dim=(16, 16), conv_kernel=(10, 8), conv_stride=(5, 64),
             num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4)
+# few relative-position buckets, so that the tiny WavLM's short inputs reach the log-spaced ones
+TINY_EXTRA = {"wavlm": dict(num_buckets=16, max_bucket_distance=20)}
 
 
-def _save(kind, folder, preprocessor=True):
+def _save(kind, folder, preprocessor=True, **config):
     from transformers import (HubertConfig, HubertModel, Wav2Vec2Config, Wav2Vec2FeatureExtractor,
                               Wav2Vec2Model, WavLMConfig, WavLMModel)
 
@@ -22,7 +24,7 @@ def _save(kind, folder, preprocessor=True):
     import torch
 
     torch.manual_seed(0)
-    model(cfg(**TINY)).save_pretrained(folder)
+    model(cfg(**{**TINY, **TINY_EXTRA.get(kind, {}), **config})).save_pretrained(folder)
     if preprocessor:
         Wav2Vec2FeatureExtractor(do_normalize=True).save_pretrained(folder)
     return folder
@@ -134,13 +136,15 @@ def _hf_corpus(enc, name, seed, n=12, speakers=4, with_blocks=True):
                       segments=segs, block_input=tuple(block) if with_blocks else ())
 
 
-@pytest.fixture(scope="module")
-def ft(w2v):
+@pytest.fixture(scope="module", params=["wav2vec2", "hubert", "wavlm"])
+def ft(request, w2v, tmp_path_factory):
     from agser.ser.finetune import TopBlocks
 
     import os
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    enc = HFEncoder(w2v)
+    kind = request.param
+    folder = w2v if kind == "wav2vec2" else _save(kind, tmp_path_factory.mktemp(kind) / "m")
+    enc = HFEncoder(folder)
     return enc, TopBlocks(enc, 1), _hf_corpus(enc, "a", 0), _hf_corpus(enc, "b", 1)
 
 
@@ -160,6 +164,30 @@ def test_top_blocks_reproduce_the_frozen_top_layer_with_padding(ft):
         assert not top[i, n:].any()
 
 
+@pytest.mark.parametrize("stable", [False, True])
+def test_wavlm_top_blocks_reproduce_every_top_layer(tmp_path, stable):
+    """Both WavLM layer-norm variants; n=1 takes block 0's bias from its frozen copy, n=2 copies
+    block 0, which computes the bias itself (and trains it)."""
+    import torch
+
+    from agser.ser.finetune import TopBlocks, pad_block_input
+
+    enc = HFEncoder(_save("wavlm", tmp_path / "m", do_stable_layer_norm=stable))
+    src = _hf_corpus(enc, "a", 0, n=6)
+    for n in (1, 2):
+        blocks = TopBlocks(enc, n).eval()
+        assert (blocks.bias_attention is None) == (n == 2)
+        trainable = {k for k, p in blocks.named_parameters() if p.requires_grad}
+        assert ("blocks.0.attention.rel_attn_embed.weight" in trainable) == (n == 2)
+        bx, bl = pad_block_input([src.features[i, -1 - n, :m] for i, m in enumerate(src.lengths)])
+        assert len(set(bl.tolist())) > 1
+        with torch.no_grad():
+            top = blocks(bx, bl).numpy()
+        for i, m in enumerate(src.lengths):
+            np.testing.assert_allclose(top[i, :, :m], src.features[i, -n:, :m], atol=2e-5)
+            assert not top[i, :, m:].any()
+
+
 def test_finetune_top_trains_the_top_block_only(ft):
     import torch
 
@@ -174,6 +202,8 @@ def test_finetune_top_trains_the_top_block_only(ft):
     tuned = model.top_blocks.state_dict()
     changed = [k for k in before if not torch.equal(before[k], tuned[k])]
     assert changed and any("feed_forward" in k for k in changed)
+    # WavLM: block 0's attention, kept only for its position bias, stays frozen
+    assert not any(k.startswith("bias_attention.") for k in changed)
     # the blocks handed in, the encoder's own block and the cached frozen features are untouched
     for k, v in blocks.state_dict().items():
         assert torch.equal(v, before[k]), k

@@ -13,6 +13,19 @@ Training (:func:`agser.ser.train.fit_model`) puts these outputs in place of the
 top ``N`` cached layers; the lower layers stay the cached frozen ones.
 The blocks' own dropout is active while training; the encoder's LayerDrop
 (which its layer loop, not a block, applies) is not used.
+
+WavLM's blocks also take a relative position bias that only block 0 owns
+(``rel_attn_embed``): block 0's attention computes it from the sequence length
+alone (``WavLMAttention.compute_bias``) and every block passes it, ungated, to
+the next, which gates it by its own input. :class:`TopBlocks` therefore keeps
+a frozen copy of block 0's attention and calls its ``compute_bias`` for the
+padded length, as block 0 does on its first pass (with every block copied,
+``N = n_blocks``, the copied block 0 computes it itself and its
+``rel_attn_embed`` trains too). WavLM blocks take the plain
+(batch, T) frame mask (their attention turns it into a key padding mask), not
+the 4-D mask the wav2vec2 / HuBERT blocks take. Since the bias depends only on
+relative positions, its top-left (T_i, T_i) part for a padded row is the bias
+the encoder used for that utterance alone.
 """
 
 from __future__ import annotations
@@ -45,7 +58,7 @@ def pad_block_input(arrays):
 
 
 class TopBlocks(nn.Module):
-    """Trainable copies of the top ``n`` transformer blocks of a wav2vec2 / HuBERT model.
+    """Trainable copies of the top ``n`` transformer blocks of a wav2vec2 / HuBERT / WavLM model.
 
     Parameters
     ----------
@@ -62,6 +75,11 @@ class TopBlocks(nn.Module):
     n_layers : int
         Layers of the encoder's features (``num_hidden_layers + 1``); the
         blocks' outputs are layers ``n_layers - n .. n_layers - 1``.
+    relative_bias : bool
+        Whether the blocks take block 0's relative position bias (WavLM).
+    bias_attention : torch.nn.Module or None
+        Frozen copy of block 0's attention, whose ``compute_bias`` gives that
+        bias; None when the blocks need none or block 0 is itself copied.
     """
 
     def __init__(self, encoder, n, frame_pool=1):
@@ -73,14 +91,19 @@ class TopBlocks(nn.Module):
         if list(encoder.layers) != list(range(n_blocks + 1)):
             raise ParameterError("ser.finetune_top needs acoustic.options.layers: all "
                                  f"(got {encoder.layers})")
-        if getattr(model.config, "model_type", "") == "wavlm":
-            # WavLM's blocks share a relative position bias computed by block 0 only.
-            raise ParameterError("ser.finetune_top is not supported for WavLM (its top blocks need "
-                                 "block 0's relative position bias); use wav2vec2 or HuBERT")
         self.config = model.config
         self.blocks = nn.ModuleList(copy.deepcopy(b) for b in model.encoder.layers[n_blocks - int(n):])
         for p in self.blocks.parameters():
             p.requires_grad_(True)
+        # WavLM: blocks take block 0's relative position bias (see the module docstring)
+        self.relative_bias = hasattr(model.encoder.layers[0].attention, "compute_bias")
+        if self.relative_bias and int(n) < n_blocks:
+            self.bias_attention = copy.deepcopy(model.encoder.layers[0].attention)
+            for p in self.bias_attention.parameters():
+                p.requires_grad_(False)
+        else:
+            # with every block copied, block 0 computes the bias itself (and trains it)
+            self.bias_attention = None
         self.n = int(n)
         self.n_layers = n_blocks + 1
         self.frame_pool = int(frame_pool)
@@ -102,12 +125,22 @@ class TopBlocks(nn.Module):
         """
         from transformers.masking_utils import create_bidirectional_mask
 
-        valid = torch.arange(x.shape[1])[None, :] < lengths[:, None]
-        mask = create_bidirectional_mask(config=self.config, inputs_embeds=x, attention_mask=valid)
+        valid = torch.arange(x.shape[1], device=x.device)[None, :] < lengths.to(x.device)[:, None]
+        bias = None
+        if self.relative_bias:
+            mask = valid
+            if self.bias_attention is not None:
+                bias = self._position_bias(x.shape[0], x.shape[1])
+        else:
+            mask = create_bidirectional_mask(config=self.config, inputs_embeds=x,
+                                             attention_mask=valid)
         h, outs = x, []
         for block in self.blocks:
-            h = block(h, attention_mask=mask)
-            h = h[0] if isinstance(h, tuple) else h
+            if self.relative_bias:
+                h, bias = block(h, attention_mask=mask, position_bias=bias)
+            else:
+                h = block(h, attention_mask=mask)
+                h = h[0] if isinstance(h, tuple) else h
             # padded frames stay zero, as the encoder leaves them before its blocks
             h = h * valid[..., None].to(h.dtype)
             outs.append(h)
@@ -116,3 +149,13 @@ class TopBlocks(nn.Module):
         T = out.shape[2] // pool * pool
         b, n, _, d = out.shape
         return out[:, :, :T].reshape(b, n, T // pool, pool, d).mean(3)
+
+    def _position_bias(self, batch, length):
+        """Block 0's base relative position bias, shape (batch * heads, length, length).
+
+        The batch-repeated layout is the one ``WavLMAttention.forward`` builds on
+        its first pass and hands from block to block.
+        """
+        att = self.bias_attention
+        bias = att.compute_bias(length, length)
+        return bias.unsqueeze(0).repeat(batch, 1, 1, 1).view(batch * att.num_heads, length, length)
