@@ -75,7 +75,7 @@ def _frame_rate(row):
     return rate if rate and rate > 0 else None
 
 
-def utterance_gesture(row, landmarks="auto", max_gap=None):
+def utterance_gesture(row, landmarks="auto", max_gap=None, store=None):
     """Landmarks and eye-aligned mouth trajectory of one manifest row.
 
     Parameters
@@ -88,6 +88,8 @@ def utterance_gesture(row, landmarks="auto", max_gap=None):
     max_gap : int, optional
         Longest face gap (frames) to interpolate; ``None`` uses
         :data:`agser.gestures.missing.DEFAULT_MAX_GAP`.
+    store : agser.store.ArtifactStore, optional
+        Caches dlib's landmarks (see :func:`utterance_landmarks`).
 
     Returns
     -------
@@ -105,14 +107,14 @@ def utterance_gesture(row, landmarks="auto", max_gap=None):
     """
     from agser.gestures import align_to_eyes, interpolate_gaps, mouth_points
 
-    lm = utterance_landmarks(row, landmarks=landmarks)
+    lm = utterance_landmarks(row, landmarks=landmarks, store=store)
     mouth = mouth_points(align_to_eyes(lm.points))
     kwargs = {} if max_gap is None else {"max_gap": max_gap}
     mouth, _ = interpolate_gaps(mouth, success=lm.success, **kwargs)
     return lm, mouth
 
 
-def utterance_landmarks(row, landmarks="auto"):
+def utterance_landmarks(row, landmarks="auto", store=None):
     """The raw 68-point landmarks of one manifest row.
 
     Parameters
@@ -122,6 +124,10 @@ def utterance_landmarks(row, landmarks="auto"):
     landmarks : {"auto", "openface", "dlib"}
         ``auto``: the OpenFace CSV of ``landmarks_path`` when set, else dlib
         on ``video_path``.
+    store : agser.store.ArtifactStore, optional
+        Where dlib's result (or its failure) is kept, keyed by the video's
+        content: the extraction and the chapters that draw landmarks then
+        run the detector once per video. CSVs are read, not cached.
 
     Returns
     -------
@@ -150,7 +156,20 @@ def utterance_landmarks(row, landmarks="auto"):
             raise InputError("no video_path to detect landmarks on", stage="landmarks")
         from agser.landmarks import extract as extract_landmarks
 
-        lm = extract_landmarks(video)
+        if store is None:
+            return extract_landmarks(video)
+
+        def detect():
+            try:
+                return {"ok": True, "landmarks": extract_landmarks(video)}
+            except InputError as exc:
+                # the same bytes fail the same way: kept, so no rerun decodes them again
+                return {"ok": False, "stage": exc.stage or "landmarks", "reason": exc.reason}
+
+        value = store.cached("dlib-landmarks", {"version": _VERSION}, (video,), detect)
+        if not value["ok"]:
+            raise InputError(value["reason"], stage=value["stage"])
+        lm = value["landmarks"]
     return lm
 
 
@@ -235,8 +254,8 @@ def utterance_audio(row, sr=16000):
 
 
 def extract_utterance(row, landmarks="auto", aligner="auto", max_gap=None,
-                      extra_pronunciations=None, min_speech_score=-30.0):
-    """Segments of one manifest row (no store, no failure capture).
+                      extra_pronunciations=None, min_speech_score=-30.0, store=None):
+    """Segments of one manifest row (no failure capture; ``store`` caches dlib's landmarks).
 
     Returns
     -------
@@ -260,7 +279,7 @@ def extract_utterance(row, landmarks="auto", aligner="auto", max_gap=None,
     )
     if max_gap is None:
         max_gap = DEFAULT_MAX_GAP
-    lm, mouth = utterance_gesture(row, landmarks=landmarks, max_gap=max_gap)
+    lm, mouth = utterance_gesture(row, landmarks=landmarks, max_gap=max_gap, store=store)
     segments, dropped = cut_segments(
         mouth, lm.timestamps, alignment.phones, frame_rate=lm.frame_rate, return_dropped=True,
         max_gap=max_gap,
@@ -288,7 +307,7 @@ def _cached_utterance(row, *, store, params):
 
     def compute():
         try:
-            return {"ok": True, **extract_utterance(row, **params)}
+            return {"ok": True, **extract_utterance(row, store=store, **params)}
         except InputError as exc:
             return {"ok": False, "stage": exc.stage or "extract", "reason": exc.reason}
 

@@ -108,7 +108,7 @@ def run_segments(data, extract, work_dir):
 
 
 def run_landmarks(data, extract, work_dir):
-    """The raw 68-point landmarks of every utterance of a run, cached per utterance.
+    """The raw 68-point landmarks of every utterance of a run (dlib's cached per video).
 
     Parameters
     ----------
@@ -136,23 +136,10 @@ def run_landmarks(data, extract, work_dir):
     mode = extract.get("landmarks", "auto")
     landmarks, failures = {}, []
     for row in manifest.to_dict("records"):
-        # keyed by the content of the files the landmarks come from
-        inputs = tuple(
-            Path(row[c]) for c in ("video_path", "landmarks_path") if row[c] and Path(row[c]).is_file()
-        )
-
-        def compute(row=row):
-            try:
-                return {"ok": True, "landmarks": utterance_landmarks(row, landmarks=mode)}
-            except InputError as exc:
-                return {"ok": False, "stage": exc.stage or "landmarks", "reason": exc.reason}
-
-        params = {"landmarks": mode, "utterance_id": row["utterance_id"],
-                  "frame_rate": str(row.get("frame_rate", ""))}
-        value = store.cached("landmarks-utt", params, inputs, compute)
-        if value["ok"]:
-            landmarks[row["utterance_id"]] = value["landmarks"]
-        else:
-            failures.append({"utterance_id": row["utterance_id"], "stage": value["stage"],
-                             "reason": value["reason"]})
+        # dlib's results are the ones the extraction stored; CSVs are re-read
+        try:
+            landmarks[row["utterance_id"]] = utterance_landmarks(row, landmarks=mode, store=store)
+        except InputError as exc:
+            failures.append({"utterance_id": row["utterance_id"], "stage": exc.stage or "landmarks",
+                             "reason": exc.reason})
     return landmarks, pd.DataFrame(failures, columns=["utterance_id", "stage", "reason"])
