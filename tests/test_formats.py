@@ -177,6 +177,58 @@ def test_textgrid_errors(tmp_path):
         read_textgrid(p)
 
 
+def test_textgrid_truncated_or_malformed_named(tmp_path):
+    a = _alignment()
+    full = tmp_path / "full.TextGrid"
+    write_textgrid(a, full)
+    text = full.read_text()
+    # cut at every 97th character: never a shorter alignment read as if whole
+    for cut in range(60, len(text) - 2, 97):
+        p = tmp_path / "cut.TextGrid"
+        p.write_text(text[:cut])
+        with pytest.raises(InputError, match=r"cut.TextGrid: (truncated|malformed or truncated|"
+                                             r"not a Praat)") as exc:
+            read_textgrid(p)
+        assert exc.value.stage == "phones"
+    # a cut between two intervals leaves a well-formed prefix that praatio reads
+    cut = text.index("        intervals [5]:", text.index('name = "phones"'))
+    (tmp_path / "cut.TextGrid").write_text(text[:cut])
+    with pytest.raises(InputError, match=r"cut.TextGrid: truncated TextGrid \(declares 2 tiers"):
+        read_textgrid(tmp_path / "cut.TextGrid")
+    (tmp_path / "bad.TextGrid").write_text(text.replace("xmin = 0.44", "xmin = 0.5x"))
+    with pytest.raises(InputError, match="bad.TextGrid: malformed or truncated TextGrid"):
+        read_textgrid(tmp_path / "bad.TextGrid")
+    # overlapping intervals within a tier: praatio's tier check
+    (tmp_path / "overlap.TextGrid").write_text(text.replace("xmax = 0.38 ", "xmax = 0.40 ", 1))
+    with pytest.raises(InputError, match="overlap.TextGrid: malformed or truncated TextGrid .*overlap"):
+        read_textgrid(tmp_path / "overlap.TextGrid")
+    with pytest.raises(ParameterError, match="does not exist"):
+        read_textgrid(tmp_path / "none.TextGrid")
+
+
+def test_textgrid_utf16_and_point_tier(tmp_path):
+    p = tmp_path / "a.TextGrid"
+    write_textgrid(_alignment(), p)
+    (tmp_path / "u16.TextGrid").write_bytes(p.read_text().encode("utf-16"))  # with its BOM
+    pd.testing.assert_frame_equal(read_textgrid(tmp_path / "u16.TextGrid").phones, _alignment().phones)
+    point = MFA_SHORT.replace('"IntervalTier"\n"spk1 - phones"', '"TextTier"\n"spk1 - phones"')
+    point = point.split('"TextTier"')[0] + '"TextTier"\n"spk1 - phones"\n0\n1.0\n1\n0.3\n"HH"\n'
+    (tmp_path / "pt.TextGrid").write_text(point)
+    with pytest.raises(InputError, match="pt.TextGrid: tier 'spk1 - phones' is a point tier"):
+        read_textgrid(tmp_path / "pt.TextGrid")
+
+
+def test_write_textgrid_rejects_an_interval_of_no_duration(tmp_path):
+    words = pd.DataFrame({"label": ["hi"], "start": [0.1], "end": [0.4]})
+    phones = pd.DataFrame({"label": ["HH", "AY1"], "start": [0.1, 0.3], "end": [0.3, 0.3]})
+    with pytest.raises(ParameterError, match="interval 'AY1' .* has no duration"):
+        write_textgrid(Alignment(words, phones, duration=0.5), tmp_path / "z.TextGrid")
+    # an interval starting inside the previous one starts where that one ends
+    phones = pd.DataFrame({"label": ["HH", "AY1"], "start": [0.1, 0.25], "end": [0.3, 0.4]})
+    write_textgrid(Alignment(words, phones, duration=0.5), tmp_path / "o.TextGrid")
+    assert read_textgrid(tmp_path / "o.TextGrid").phones["start"].tolist() == [0.1, 0.3]
+
+
 def test_ipa_mapping():
     assert len(ARPABET_TO_IPA) == 39
     assert arpabet_to_ipa("AA1") == "ɑ"

@@ -79,3 +79,6 @@ def test_errors():
         cut_segments(_mouth(5), np.arange(4) / 25, _phones([]))
     with pytest.raises(InputError, match="XX"):
         cut_segments(_mouth(5), None, _phones([("XX", 0, 0.1)]), frame_rate=25)
+    # IPA phones are read_textgrid's to map; the message says so
+    with pytest.raises(InputError, match="'ɑ' is not ARPAbet .*read_textgrid, which maps them"):
+        cut_segments(_mouth(5), None, _phones([("ɑ", 0, 0.1)]), frame_rate=25)

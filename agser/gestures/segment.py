@@ -107,7 +107,12 @@ def cut_segments(mouth_points, timestamps, phones, frame_rate=None, *, return_dr
         try:
             ipa = arpabet_to_ipa(label)
         except ParameterError as exc:
-            raise InputError(f"phone label {label!r} is not ARPAbet", stage="segment") from exc
+            # MFA's IPA TextGrids are mapped to ARPAbet by read_textgrid, not here
+            raise InputError(
+                f"phone label {label!r} is not ARPAbet (IPA phones of an MFA TextGrid: read it "
+                "with agser.phones.textgrid.read_textgrid, which maps them to ARPAbet)",
+                stage="segment",
+            ) from exc
         lo = int(np.searchsorted(timestamps, start, side="left"))
         hi = int(np.searchsorted(timestamps, end, side="left"))
         if hi <= lo:

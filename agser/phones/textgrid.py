@@ -20,8 +20,9 @@ returns ARPAbet either way, IPA phones mapped by
 What praatio cannot do, measured on this package's inputs: numbers in
 exponent notation (``xmin = 1e-05``) stop its parser, and a long-format file
 must have the blank line after ``Object class = "TextGrid"`` (it reads the
-header by line position). Praat and MFA write neither. It reads a simulated
-TextGrid in about 1.5 ms, the hand-written parser it replaced in about 2 ms.
+header by line position). Praat and MFA write neither. Speed is no reason
+against it: on the 240 TextGrids of the default run's corpora it reads about
+3 ms per file, as fast as the hand-written parser it replaced (2.6-3.0 ms).
 """
 
 from __future__ import annotations
