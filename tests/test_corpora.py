@@ -252,11 +252,19 @@ def test_grid_tree_with_talker_folders(tmp_path):
     assert m.loc["s1_swwp2s", "alignment_path"] == ""  # word alignment is not a phone TextGrid
 
 
-def test_grid_flat_folder_needs_speaker(tmp_path):
+def test_grid_flat_folder_needs_speaker(tmp_path, capsys):
+    from agser.__main__ import main
+
     touch(tmp_path / "bbaf2n.mpg")
-    with pytest.raises(ParameterError, match="pass speaker="):
+    with pytest.raises(ParameterError, match="pass speaker=ID"):
         grid_manifest(tmp_path)
     assert grid_manifest(tmp_path, speaker="s9").loc[0, "utterance_id"] == "s9_bbaf2n"
+    # on the command line the message names the flag, not the Python keyword
+    assert main(["corpus", "--kind", "grid", "--root", str(tmp_path), "--out", str(tmp_path / "m.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "pass --speaker ID" in err and "(e.g. --speaker s1)" in err and "speaker=" not in err
+    assert main(["corpus", "--kind", "grid", "--root", str(tmp_path), "--out", str(tmp_path / "m.csv"),
+                 "--speaker", "s9"]) == 0
 
 
 @pytest.mark.skipif(not (DATA / "grid").is_dir(), reason=f"no GRID samples at {DATA / 'grid'}")

@@ -2,7 +2,31 @@
 
 from __future__ import annotations
 
+import re
+
 KINDS = ("crema-d", "msp-improv", "grid", "csv")
+#: Adapter keyword -> the option of this command that sets it.
+FLAGS = {"labels": "--labels", "votes": "--votes", "vote_modality": "--vote-modality",
+         "evaluation": "--evaluation", "transcripts": "--transcripts", "speaker": "--speaker",
+         "corpus": "--corpus", "columns": "--column", "emotion_map": "--emotion-map"}
+_KEYWORD = re.compile(r"\b(" + "|".join(FLAGS) + r")=(?:'([^']*)'|(\S+))")
+
+
+def as_flags(message):
+    """An adapter's message with its keyword hints in the form a command-line user types.
+
+    The adapters are Python functions and name their keywords (``pass
+    speaker=ID``); here the same value is an option (``--speaker ID``).
+
+    Examples
+    --------
+    >>> as_flags("not under an s<N>/ talker folder; pass speaker=ID")
+    'not under an s<N>/ talker folder; pass --speaker ID'
+    >>> as_flags("labels='vote' needs tabulatedVotes.csv; pass votes=PATH")
+    '--labels vote needs tabulatedVotes.csv; pass --votes PATH'
+    """
+    return _KEYWORD.sub(lambda m: f"{FLAGS[m.group(1)]} {m.group(2) if m.group(3) is None else m.group(3)}",
+                        str(message))
 
 
 def add_arguments(parser):
@@ -71,8 +95,13 @@ def options(args):
 def run(args):
     from agser.corpora.adapters import build_manifest
     from agser.corpora.manifest import write_manifest
+    from agser.errors import ParameterError
 
-    manifest = build_manifest(args.kind, args.root, **options(args))
+    opts = options(args)
+    try:
+        manifest = build_manifest(args.kind, args.root, **opts)
+    except ParameterError as exc:
+        raise ParameterError(as_flags(exc)) from exc
     path = write_manifest(manifest, args.out)
     counts = manifest["emotion"].replace("", "(unlabelled)").value_counts()
     print(f"{len(manifest)} utterances, {manifest['speaker'].nunique()} speakers -> {path}")

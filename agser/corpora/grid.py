@@ -184,7 +184,8 @@ def grid_manifest(root, speaker=None, corpus="grid"):
         talker = _talker(p, root, speaker)
         if talker is None:
             raise ParameterError(
-                f"GRID file {str(p)!r} is not under an s<N>/ talker folder; pass speaker=..."
+                f"GRID file {str(p)!r} is not under an s<N>/ talker folder; pass speaker=ID, "
+                "the talker of the clips in such a folder (e.g. speaker='s1')"
             )
         clips.setdefault((talker, p.stem), {})[key] = str(p.resolve())
     rows = []
