@@ -188,7 +188,8 @@ def _aligner(extra_pronunciations, min_speech_score):
     return _ALIGNERS[key]
 
 
-def utterance_phones(row, aligner="auto", extra_pronunciations=None, min_speech_score=-30.0):
+def utterance_phones(row, aligner="auto", extra_pronunciations=None, min_speech_score=-30.0,
+                     phone_set="auto"):
     """Phone alignment of one manifest row.
 
     Parameters
@@ -200,6 +201,9 @@ def utterance_phones(row, aligner="auto", extra_pronunciations=None, min_speech_
         ``video_path`` when there is no audio file.
     extra_pronunciations, min_speech_score
         See :class:`agser.phones.aligner.PocketsphinxAligner`.
+    phone_set : {"auto", "arpabet", "ipa"}
+        Phone set of the TextGrid (see :func:`agser.phones.textgrid.read_textgrid`;
+        ``auto`` also reads MFA's IPA TextGrids, mapped to ARPAbet).
 
     Returns
     -------
@@ -217,7 +221,7 @@ def utterance_phones(row, aligner="auto", extra_pronunciations=None, min_speech_
             raise InputError("aligner='textgrid' but the row has no alignment_path", stage="phones")
         from agser.phones.textgrid import read_textgrid
 
-        return read_textgrid(tg)
+        return read_textgrid(tg, phone_set=phone_set)
     transcript = str(row.get("transcript", "") or "").strip()
     if not transcript:
         raise InputError("empty transcript: pocketsphinx needs the words spoken", stage="phones")
@@ -254,7 +258,8 @@ def utterance_audio(row, sr=16000):
 
 
 def extract_utterance(row, landmarks="auto", aligner="auto", max_gap=None,
-                      extra_pronunciations=None, min_speech_score=-30.0, store=None):
+                      extra_pronunciations=None, min_speech_score=-30.0, store=None,
+                      phone_set="auto"):
     """Segments of one manifest row (no failure capture; ``store`` caches dlib's landmarks).
 
     Returns
@@ -275,7 +280,7 @@ def extract_utterance(row, landmarks="auto", aligner="auto", max_gap=None,
     # second, before the far slower landmark detection.
     alignment = utterance_phones(
         row, aligner=aligner, extra_pronunciations=extra_pronunciations,
-        min_speech_score=min_speech_score,
+        min_speech_score=min_speech_score, phone_set=phone_set,
     )
     if max_gap is None:
         max_gap = DEFAULT_MAX_GAP
@@ -339,7 +344,7 @@ def _atomic(path, write):
 
 def extract_manifest(manifest, out_dir, workers=None, scheduler=None, landmarks="auto",
                      aligner="auto", store=None, progress=True, max_gap=None,
-                     extra_pronunciations=None, min_speech_score=-30.0):
+                     extra_pronunciations=None, min_speech_score=-30.0, phone_set="auto"):
     """Landmarks, phones and gesture segments of every utterance of a manifest.
 
     Parameters
@@ -369,6 +374,8 @@ def extract_manifest(manifest, out_dir, workers=None, scheduler=None, landmarks=
         Pronunciations of out-of-vocabulary words (``{"word": "W ER1 D"}``).
     min_speech_score : float or None
         Transcript/audio mismatch threshold of the pocketsphinx aligner.
+    phone_set : {"auto", "arpabet", "ipa"}
+        Phone set of the TextGrids, see :func:`utterance_phones`.
 
     Returns
     -------
@@ -385,6 +392,10 @@ def extract_manifest(manifest, out_dir, workers=None, scheduler=None, landmarks=
     from agser.store import ArtifactStore
 
     _check_params(landmarks, aligner, workers)
+    from agser.phones.ipa import PHONE_SETS
+
+    if phone_set not in PHONE_SETS:
+        raise ParameterError(f"phone_set={phone_set!r} must be one of {', '.join(PHONE_SETS)}")
     if isinstance(manifest, pd.DataFrame):
         df = validate_manifest(manifest)
     else:
@@ -398,6 +409,7 @@ def extract_manifest(manifest, out_dir, workers=None, scheduler=None, landmarks=
         "max_gap": max_gap,
         "extra_pronunciations": dict(extra_pronunciations or {}),
         "min_speech_score": min_speech_score,
+        "phone_set": phone_set,
     }
     rows = df.to_dict("records")
     fn = functools.partial(_cached_utterance, store=store, params=params)

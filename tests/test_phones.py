@@ -4,6 +4,7 @@ import pickle
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import soundfile as sf
 
@@ -137,10 +138,73 @@ def test_oov_word_named_or_pronounced():
     with pytest.raises(InputError, match="'jakkit'") as exc:
         PocketsphinxAligner().align(y, "don't forget a jakkit")
     assert exc.value.stage == "phones"
+    # both ways to give it: the Python keyword and the command-line file
+    assert "extra_pronunciations={'jakkit': 'P1 P2 ...'}" in exc.value.reason
+    assert "agser extract --pronunciations FILE" in exc.value.reason
+    assert "lines 'jakkit P1 P2 ...'" in exc.value.reason
     al = PocketsphinxAligner(extra_pronunciations={"Jakkit": "JH AE1 K AH0 T"}).align(
         y, "don't forget a jakkit")
     assert al.words["label"].iloc[-1] == "jakkit"
     assert al.phones["label"].tolist()[-5:] == ["JH", "AE1", "K", "AH0", "T"]
+
+
+def test_read_pronunciations(tmp_path):
+    from agser.phones.cmudict import read_pronunciations
+
+    p = tmp_path / "extra.dict"
+    p.write_text(";;; CMUdict-style\n# comment\n\nJAKKIT  JH AE1 K AH0 T\nagser\tey1 jh s er0\n")
+    assert read_pronunciations(p) == {"jakkit": "JH AE1 K AH0 T", "agser": "EY1 JH S ER0"}
+    for text, match in (("JAKKIT JH QQ T\n", r"line 1: pronunciation of 'jakkit' .*\(QQ\)"),
+                        ("JAKKIT\n", "line 1: 'JAKKIT' must be 'WORD PH1 PH2 ...'"),
+                        ("A AH0\nB B IY1\nA EY1\n", "line 3: a second pronunciation of 'a'"),
+                        ("A AH0\nA(2) EY1\n", "line 2: a second pronunciation of 'a'")):
+        p.write_text(text)
+        with pytest.raises(ParameterError, match=match):
+            read_pronunciations(p)
+    with pytest.raises(ParameterError, match="does not exist"):
+        read_pronunciations(tmp_path / "none.dict")
+
+
+@needs_data
+def test_cli_pronunciation_file_on_a_real_clip(tmp_path, capsys):
+    """agser extract --pronunciations: the OOV word that failed the row aligns, with its phones."""
+    from agser.__main__ import main
+    from agser.corpora import make_manifest, write_manifest
+    from agser.extract import load_segments
+
+    row = {"utterance_id": "1001_DFA_ANG_XX", "corpus": "crema-d", "speaker": "1001",
+           "emotion": "anger", "transcript": "Don't forget a jakkit",
+           "video_path": str(CREMA / "1001_DFA_ANG_XX.flv")}
+    manifest = write_manifest(make_manifest([row]), tmp_path / "manifest.csv")
+    argv = ["extract", "--manifest", str(manifest), "--aligner", "pocketsphinx", "--landmarks", "dlib",
+            "--workers", "1", "--no-progress"]
+    assert main(argv + ["--out", str(tmp_path / "no")]) == 0
+    failures = pd.read_csv(tmp_path / "no" / "failures.csv")
+    assert failures["stage"].tolist() == ["phones"]
+    assert "--pronunciations FILE" in failures.loc[0, "reason"]
+    (tmp_path / "extra.dict").write_text(";;; not in CMUdict\nJAKKIT  JH AE1 K AH0 T\n")
+    assert main(argv + ["--out", str(tmp_path / "yes"), "--pronunciations", str(tmp_path / "extra.dict")]) == 0
+    assert pd.read_csv(tmp_path / "yes" / "failures.csv").empty
+    segs, _ = load_segments(tmp_path / "yes")
+    # the last word's phones are the file's (the jaw-open AE of "jakkit" among them)
+    assert segs["phone"].tolist()[-5:] == ["JH", "AE", "K", "AH", "T"]
+    assert segs["ipa"].tolist()[-4:-2] == ["æ", "k"]
+    # a missing file stops before any work
+    assert main(argv + ["--out", str(tmp_path / "x"), "--pronunciations", str(tmp_path / "none")]) == 2
+    assert "pronunciation file" in capsys.readouterr().err and not (tmp_path / "x").exists()
+
+
+def test_cli_pronunciation_items_override_the_file(tmp_path):
+    import argparse
+
+    from agser.cli import extract as cli
+
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    (tmp_path / "extra.dict").write_text("JAKKIT  JH AE1 K AH0 T\nAGSER EY1 JH S ER0\n")
+    args = parser.parse_args(["--manifest", "m.csv", "--out", "o", "--pronunciations",
+                              str(tmp_path / "extra.dict"), "--pronunciation", "Jakkit=JH AE1 K IH0 T"])
+    assert cli.pronunciations(args) == {"jakkit": "JH AE1 K IH0 T", "agser": "EY1 JH S ER0"}
 
 
 def test_bad_pronunciation_is_parameter_error():

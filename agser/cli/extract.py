@@ -19,11 +19,27 @@ def add_arguments(parser):
                         help="longest run of face-less frames to interpolate (default 3)")
     parser.add_argument("--pronunciation", action="append", default=[], metavar="WORD=PHONES",
                         help="pronunciation of an out-of-vocabulary word, e.g. 'agser=EY1 JH S ER0' (repeatable)")
+    parser.add_argument("--pronunciations", default=None, metavar="FILE",
+                        help="pronunciations of out-of-vocabulary words: a CMUdict-format file, one "
+                             "'WORD  PH1 PH2 ...' line a word (ARPAbet; ';;;' comment lines)")
+    parser.add_argument("--phone-set", choices=("auto", "arpabet", "ipa"), default="auto",
+                        help="phone set of the TextGrids: auto tells ARPAbet from the IPA phones of "
+                             "MFA 3's english_mfa model per file (mapped to ARPAbet)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
-def run(args):
+def pronunciations(args):
+    """The words of ``--pronunciations FILE``, then the ``--pronunciation`` items (which win)."""
     from agser.cli import option_pairs
+    from agser.phones.cmudict import read_pronunciations
+
+    out = read_pronunciations(args.pronunciations) if args.pronunciations else {}
+    items = option_pairs("pronunciation", args.pronunciation, form="WORD='P1 P2 ...'")
+    out.update({word.lower(): phones for word, phones in items.items()})
+    return out
+
+
+def run(args):
     from agser.extract import extract_manifest
 
     summary = extract_manifest(
@@ -34,7 +50,8 @@ def run(args):
         landmarks=args.landmarks,
         aligner=args.aligner,
         max_gap=args.max_gap,
-        extra_pronunciations=option_pairs("pronunciation", args.pronunciation, form="WORD='P1 P2 ...'"),
+        extra_pronunciations=pronunciations(args),
+        phone_set=args.phone_set,
         progress=not args.no_progress,
     )
     for corpus, s in summary.items():

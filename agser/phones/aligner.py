@@ -91,14 +91,13 @@ def normalize_transcript(text):
 
 def _clean_pron(phones, word):
     """Split a user pronunciation; returns (stressed phones, unstressed phones)."""
-    from agser.phones.ipa import ARPABET_TO_IPA, strip_stress
+    from agser.phones.cmudict import split_pronunciation
+    from agser.phones.ipa import strip_stress
 
-    toks = str(phones).upper().split()
-    bad = [p for p in toks if strip_stress(p) not in ARPABET_TO_IPA]
-    if not toks or bad:
-        raise ParameterError(
-            f"extra_pronunciations[{word!r}]={phones!r}: not ARPAbet phones ({', '.join(bad) or 'empty'})"
-        )
+    try:
+        toks = split_pronunciation(phones, word)
+    except ParameterError as exc:
+        raise ParameterError(f"extra_pronunciations: {exc}") from None
     return toks, [strip_stress(p) for p in toks]
 
 
@@ -110,7 +109,8 @@ class PocketsphinxAligner:
     extra_pronunciations : dict of str -> str, optional
         Pronunciations for words not in CMUdict, ARPAbet separated by
         spaces (``{"agser": "EY1 JH S ER0"}``); stress digits are optional
-        and kept in the output when given.
+        and kept in the output when given. A CMUdict-format file reads into
+        this form with :func:`agser.phones.cmudict.read_pronunciations`.
     min_speech_score : float or None
         Mean acoustic score per non-silence 10-ms frame below which the
         transcript is taken not to match the audio (see the module notes);
@@ -256,10 +256,12 @@ class PocketsphinxAligner:
         dec = self.decoder
         oov = [w for w in dict.fromkeys(words) if dec.lookup_word(w) is None]
         if oov:
+            # both ways in: Python callers pass a dict, CLI users a CMUdict-format file
             raise InputError(
-                "out-of-vocabulary word(s) "
-                + ", ".join(repr(w) for w in oov)
-                + ": add a pronunciation with extra_pronunciations={'word': 'W ER1 D'}",
+                "out-of-vocabulary word(s) " + ", ".join(repr(w) for w in oov)
+                + f": give each its ARPAbet pronunciation, in Python with extra_pronunciations="
+                f"{{{oov[0]!r}: 'P1 P2 ...'}}, on the command line with agser extract "
+                f"--pronunciations FILE, a file of lines '{oov[0]} P1 P2 ...'",
                 stage="phones",
             )
         pcm = (np.clip(audio, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()

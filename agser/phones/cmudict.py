@@ -1,10 +1,13 @@
-"""CMUdict (as shipped in the pocketsphinx wheel) and the stress digits it lacks.
+"""CMUdict (as shipped in the pocketsphinx wheel), the stress digits it lacks, user pronunciations.
 
 pocketsphinx's ``cmudict-en-us.dict`` has no stress digits, but the paper's
 vowels need them (``AH0`` is ə, ``AH1`` is ʌ). :func:`add_stress` gives them by
 one heuristic, shared by the simulator's true TextGrids
 (:func:`agser.corpora.simulator.text.pronounce`) and the pocketsphinx aligner
 (:class:`agser.phones.aligner.PocketsphinxAligner`), so both label alike.
+
+:func:`read_pronunciations` reads the pronunciations of words CMUdict lacks
+from a file in CMUdict's own format (``agser extract --pronunciations FILE``).
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ import os
 from agser.errors import ParameterError
 from agser.phones.ipa import is_vowel
 
-__all__ = ["FUNCTION_WORDS", "cmudict_path", "load_cmudict", "add_stress"]
+__all__ = ["FUNCTION_WORDS", "cmudict_path", "load_cmudict", "add_stress", "split_pronunciation",
+           "read_pronunciations"]
 
 #: Words that carry no lexical stress in running speech (their AH is a schwa).
 FUNCTION_WORDS = frozenset(
@@ -107,4 +111,107 @@ def add_stress(word, phones):
             out[i] = phones[i] + "0"
         else:
             out[i] = phones[i] + "2"
+    return out
+
+
+def split_pronunciation(phones, word):
+    """The ARPAbet phones of a user's pronunciation; stress digits kept.
+
+    Parameters
+    ----------
+    phones : str
+        ARPAbet separated by spaces, e.g. ``"JH AE1 K AH0 T"`` (any case).
+    word : str
+        The word it is for (quoted in the error).
+
+    Returns
+    -------
+    list of str
+        Upper case.
+
+    Raises
+    ------
+    ParameterError
+        Empty, or a phone that is not ARPAbet (named).
+
+    Examples
+    --------
+    >>> split_pronunciation("jh ae1 k ah0 t", "jakkit")
+    ['JH', 'AE1', 'K', 'AH0', 'T']
+    >>> split_pronunciation("JH QQ T", "jakkit")
+    Traceback (most recent call last):
+    ...
+    agser.errors.ParameterError: pronunciation of 'jakkit' 'JH QQ T': not ARPAbet phones (QQ)
+    """
+    from agser.phones.ipa import ARPABET_TO_IPA, strip_stress
+
+    toks = str(phones).upper().split()
+    bad = [p for p in toks if strip_stress(p) not in ARPABET_TO_IPA]
+    if not toks or bad:
+        raise ParameterError(
+            f"pronunciation of {word!r} {phones!r}: not ARPAbet phones ({', '.join(bad) or 'empty'})"
+        )
+    return toks
+
+
+def read_pronunciations(path):
+    """Word pronunciations from a CMUdict-format file.
+
+    One word a line: the word, then its ARPAbet phones, separated by spaces or
+    tabs (``JAKKIT  JH AE1 K AH0 T``; stress digits optional, any case).
+    Blank lines and comment lines (``;;;`` as in CMUdict, or ``#``) are
+    skipped. The aligner takes one pronunciation a word, so a second one
+    (``WORD(2)`` or the word again) is an error, not silently dropped.
+
+    Parameters
+    ----------
+    path : str or Path
+        UTF-8 text file.
+
+    Returns
+    -------
+    dict of str -> str
+        Lower-case word -> its phones (space separated, upper case), as the
+        ``extra_pronunciations`` of :class:`agser.phones.aligner.PocketsphinxAligner`
+        and of the extraction take them.
+
+    Raises
+    ------
+    ParameterError
+        A missing file, or a line that is not ``WORD PHONES`` in ARPAbet, or
+        a word given twice; the message names the file and line.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "extra.dict"
+    >>> _ = p.write_text(";;; words CMUdict lacks\\nJAKKIT  JH AE1 K AH0 T\\nagser\\tEY1 JH S ER0\\n")
+    >>> read_pronunciations(p)
+    {'jakkit': 'JH AE1 K AH0 T', 'agser': 'EY1 JH S ER0'}
+    """
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        raise ParameterError(f"pronunciation file {str(path)!r} does not exist")
+    out = {}
+    for n, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
+        text = line.strip()
+        if not text or text.startswith((";;;", "#")):
+            continue
+        where = f"pronunciation file {str(path)!r} line {n}"
+        parts = text.split()
+        word = parts[0].lower()
+        if len(parts) < 2:
+            raise ParameterError(f"{where}: {text!r} must be 'WORD PH1 PH2 ...'")
+        if word in out or word.endswith(")"):
+            raise ParameterError(
+                f"{where}: a second pronunciation of {word.split('(')[0]!r}; "
+                "the aligner takes one pronunciation a word"
+            )
+        try:
+            phones = split_pronunciation(" ".join(parts[1:]), word)
+        except ParameterError as exc:
+            raise ParameterError(f"{where}: {exc}") from None
+        out[word] = " ".join(phones)
     return out
