@@ -1,11 +1,11 @@
 """The book runner: execute the chapters of a run with papermill, then build the HTML.
 
-A *run* is a folder ``papermill_runs/NAME/`` holding ``params.yaml``. Every
-key under its ``parameters:`` goes to every chapter as a papermill parameter,
-together with ``run`` (NAME), ``work_dir`` (``papermill_runs/NAME/work``),
-``tables_dir`` (``papermill_runs/NAME/tables``) and ``repo_root`` (all paths
-absolute). An optional top-level ``chapters:`` list restricts the run to
-some chapters.
+A *run* is a folder ``papermill_runs/NAME/`` holding ``params.yaml``
+(:mod:`agser.run.schema`: its ``parameters:`` override the schema's defaults;
+an optional top-level ``chapters:`` list restricts the run to some chapters).
+The run's parameters and paths are checked before any chapter executes. A
+chapter receives one papermill parameter, ``run`` (NAME), and finds
+everything else through :meth:`agser.run.Run.named`.
 
 The chapters and their order come from ``_toc.yml`` alone. Its entries name
 the executed notebooks in the fixed, ignored folder ``_run/`` (``_run/intro``,
@@ -18,7 +18,10 @@ MyST/markdown). For each chapter, :func:`build_book`
 2. executes it with papermill (cwd = the repository root) into
    ``papermill_runs/RUN/NAME.ipynb``,
 
-and, only when every chapter succeeded, copies the executed notebooks into
+(a chapter whose executed notebook was made from the same source, the same
+resolved parameters and inputs, and the same package code is not executed
+again: a rebuild with nothing changed only renders the HTML) and, only when
+every chapter succeeded, copies the executed notebooks into
 ``_run/`` and runs ``jupyter-book build ROOT -W -n --keep-going --all``,
 which writes ``_build/html/``. A cell that raises stops the build with an
 :class:`~agser.errors.AgserError` naming the chapter and the cell; no HTML is
@@ -45,7 +48,6 @@ __all__ = [
     "RUN_DIR",
     "BookBuild",
     "build_book",
-    "default_parameters",
     "find_root",
     "list_runs",
     "load_run",
@@ -79,6 +81,8 @@ class BookBuild:
         chapter -> path of its executed notebook (``papermill_runs/RUN/NAME.ipynb``).
     seconds : dict
         chapter -> wall-clock seconds of its conversion and execution.
+    executed : list of str
+        The chapters actually executed (the others were unchanged).
     html_dir : pathlib.Path or None
         ``ROOT/_build/html`` when the HTML was built, else None.
     html_seconds : float or None
@@ -95,6 +99,7 @@ class BookBuild:
     html_dir: Path | None = None
     html_seconds: float | None = None
     total_seconds: float = 0.0
+    executed: list = field(default_factory=list)
 
     def summary(self):
         """The timings as a small text table (one line per chapter).
@@ -121,30 +126,15 @@ class BookBuild:
 def find_root(root=None):
     """The book root: ``root``, else the current folder or the checkout holding agser.
 
-    Parameters
-    ----------
-    root : str or Path, optional
-        A folder with ``_toc.yml``, ``_config.yml`` and ``book/``.
-
-    Returns
-    -------
-    pathlib.Path
-        Absolute path of the root.
+    A book root holds ``_toc.yml``, ``papermill_runs/`` and ``book/``
+    (see :func:`agser.run.find_root`).
     """
-    if root is not None:
-        root = Path(root).resolve()
-        if not (root / "_toc.yml").is_file():
-            raise ParameterError(f"root={str(root)!r} has no _toc.yml: not a book root")
-        return root
-    candidates = [Path.cwd().resolve(), Path(__file__).resolve().parents[1]]
-    for cand in candidates:
-        if (cand / "_toc.yml").is_file() and (cand / "book").is_dir():
-            return cand
-    raise ParameterError(
-        "no book root found: neither the current folder nor the agser checkout "
-        f"({', '.join(str(c) for c in candidates)}) holds _toc.yml and book/; "
-        "pass root= (agser book --root DIR)"
-    )
+    from agser.run import find_root as run_root
+
+    found = run_root(root)
+    if not (found / "book").is_dir() or not (found / "_toc.yml").is_file():
+        raise ParameterError(f"root={str(found)!r} has no _toc.yml and book/: not a book root")
+    return found
 
 
 def _read_yaml(path):
@@ -228,14 +218,17 @@ def list_runs(root):
 
 
 def load_run(run, root):
-    """Read ``ROOT/papermill_runs/RUN/params.yaml``.
+    """Read and check ``ROOT/papermill_runs/RUN/params.yaml`` (:func:`agser.run.read_params_file`).
 
     Returns
     -------
     dict
-        With ``parameters`` (dict), ``chapters`` (list of str or None),
-        ``path`` (the file) and ``description`` (str, "" when absent).
+        With ``parameters`` (every section, resolved: defaults plus the run's
+        overrides), ``overrides`` (as written), ``chapters`` (list of str or
+        None), ``path`` (the file) and ``description`` (str, "" when absent).
     """
+    from agser.run import read_params_file
+
     if not isinstance(run, str) or not run or "/" in run or run.startswith("."):
         raise ParameterError(f"run={run!r} must be the name of a folder in papermill_runs/")
     path = Path(root) / "papermill_runs" / run / "params.yaml"
@@ -245,80 +238,24 @@ def load_run(run, root):
             f"run {run!r}: {path} does not exist; runs with a params.yaml: "
             f"{', '.join(runs) if runs else 'none'}"
         )
-    spec = _read_yaml(path) or {}
-    if not isinstance(spec, dict):
-        raise ParameterError(f"{path} must hold a mapping with a 'parameters:' key")
-    params = spec.get("parameters") or {}
-    if not isinstance(params, dict):
-        raise ParameterError(f"{path}: 'parameters' must be a mapping, got {type(params).__name__}")
-    reserved = {"run", "work_dir", "tables_dir", "repo_root"} & set(params)
-    if reserved:
-        raise ParameterError(
-            f"{path}: parameters {sorted(reserved)} are set by agser book and may not be given"
-        )
-    chapters = spec.get("chapters")
-    if chapters is not None and (
-        not isinstance(chapters, list) or not all(isinstance(c, str) for c in chapters)
-    ):
-        raise ParameterError(f"{path}: 'chapters' must be a list of chapter names, got {chapters!r}")
-    description = " ".join(str(spec.get("description") or "").split())
-    return {"parameters": params, "chapters": chapters, "path": path, "description": description}
+    return read_params_file(path)
 
 
-def default_parameters(section=None, run="default", root=None):
-    """A run's ``parameters:`` (or one section of it), for a chapter's parameters cell.
+def run_parameters(run, work_dir=None):
+    """The papermill parameters of a run's chapters: its name (and a work folder, if not the run's).
 
-    A chapter's defaults must equal the default run's; reading them from
-    ``papermill_runs/default/params.yaml`` keeps one copy of them::
-
-        # %% tags=["parameters"]
-        from agser.book import default_parameters
-        cluster = default_parameters("cluster")
-
-    Parameters
-    ----------
-    section : str, optional
-        ``"data"``, ``"extract"``, ``"cluster"``, ``"acoustic"``, ``"ser"``, ...;
-        None for the whole mapping.
-    run : str
-        The run (default ``"default"``).
-    root : str or Path, optional
-        The book root (see :func:`find_root`).
+    A chapter finds everything else through :meth:`agser.run.Run.named`, so no
+    path of the machine that built the book shows in its parameters.
 
     Examples
     --------
-    >>> default_parameters("data")["source"]  # doctest: +SKIP
-    'simulate'
+    >>> run_parameters("default")
+    {'run': 'default'}
     """
-    params = load_run(run, find_root(root))["parameters"]
-    if section is None:
-        return params
-    if section not in params:
-        raise ParameterError(
-            f"section {section!r} not in the {run!r} run's parameters: {', '.join(params)}"
-        )
-    return params[section]
-
-
-def run_parameters(run, root, work_dir=None, tables_dir=None):
-    """The papermill parameters of a run: its ``parameters`` plus the four run keys.
-
-    Returns
-    -------
-    dict
-        ``{**parameters, "run", "work_dir", "tables_dir", "repo_root"}`` (paths
-        absolute strings).
-    """
-    root = Path(root).resolve()
-    spec = load_run(run, root)
-    base = root / "papermill_runs" / run
-    return {
-        **spec["parameters"],
-        "run": run,
-        "work_dir": str(Path(work_dir).resolve() if work_dir else base / "work"),
-        "tables_dir": str(Path(tables_dir).resolve() if tables_dir else base / "tables"),
-        "repo_root": str(root),
-    }
+    out = {"run": run}
+    if work_dir is not None:
+        out["work_dir"] = str(Path(work_dir).resolve())
+    return out
 
 
 def _source_of(root, name):
@@ -594,7 +531,7 @@ def _build_html(root, run, chapters, notebooks, timeout, log):
 
 
 def build_book(run="default", root=None, chapters=None, build_html=True, timeout=1800,
-               work_dir=None, log=print):
+               work_dir=None, log=print, force=False):
     """Execute a run's chapters with papermill and build the HTML book.
 
     Parameters
@@ -620,6 +557,11 @@ def build_book(run="default", root=None, chapters=None, build_html=True, timeout
         ``ROOT/papermill_runs/RUN/work``.
     log : callable
         Called with one-line progress messages; ``None`` for silence.
+    force : bool
+        Execute every chapter, even one whose executed notebook was made from
+        the same source, parameters and package code (otherwise such a
+        chapter is not re-executed: a rebuild with nothing changed only
+        renders the HTML).
 
     Returns
     -------
@@ -645,6 +587,7 @@ def build_book(run="default", root=None, chapters=None, build_html=True, timeout
     >>> import tempfile
     >>> root = Path(tempfile.mkdtemp())
     >>> _ = (root / "_toc.yml").write_text("root: _run/intro")
+    >>> (root / "book").mkdir(); (root / "papermill_runs").mkdir()
     >>> build_book("no-such-run", root=root)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
@@ -654,19 +597,30 @@ def build_book(run="default", root=None, chapters=None, build_html=True, timeout
     log = log or (lambda msg: None)
     root = find_root(root)
     spec = load_run(run, root)
+    # Every parameter and path of the run is checked here, before any chapter runs.
+    from agser.run import Run
+
+    inputs = Run.named(run, root=root, work_dir=work_dir).input_digest()
     toc = toc_chapters(root)
     selected = _select_chapters(root, toc, spec["chapters"], chapters, build_html, log)
-    parameters = run_parameters(run, root, work_dir=work_dir)
+    parameters = run_parameters(run, work_dir=work_dir)
     out_dir = root / "papermill_runs" / run
     result = BookBuild(run=run, root=root)
+    code = _package_digest()
     for name in selected:
         source = _source_of(root, name)
         src_nb = out_dir / "book_src" / f"{name}.ipynb"
         out_nb = out_dir / f"{name}.ipynb"
-        log(f"[{run}] {name}: executing {source.relative_to(root)}")
+        key = _chapter_key(source, [spec["parameters"], inputs], parameters, code)
         t0 = time.perf_counter()
-        _to_notebook(source, src_nb)
-        _execute(name, source, src_nb, out_nb, parameters, root, timeout)
+        if not force and _executed_key(out_nb) == key:
+            log(f"[{run}] {name}: unchanged (source, parameters and package code), not re-executed")
+        else:
+            log(f"[{run}] {name}: executing {source.relative_to(root)}")
+            _to_notebook(source, src_nb)
+            _execute(name, source, src_nb, out_nb, parameters, root, timeout)
+            _finish_notebook(out_nb, key)
+            result.executed.append(name)
         result.seconds[name] = time.perf_counter() - t0
         result.chapters.append(name)
         result.notebooks[name] = out_nb
@@ -678,8 +632,60 @@ def build_book(run="default", root=None, chapters=None, build_html=True, timeout
         log(f"[{run}] html: done in {result.html_seconds:.1f} s -> {result.html_dir}")
     result.total_seconds = time.perf_counter() - t_start
     if result.html_dir is not None:
-        _write_build_info(result, parameters)
+        _write_build_info(result, spec["parameters"])
     return result
+
+
+#: Metadata key of an executed notebook: what it was executed from.
+KEY_METADATA = "agser_chapter_key"
+
+
+def _package_digest():
+    """Digest of every ``.py`` file of the installed agser package."""
+    from agser.store import code_fingerprint
+
+    return code_fingerprint("agser")
+
+
+def _chapter_key(source, resolved, papermill_parameters, code):
+    """What a chapter's output depends on: its source, the run's parameters, the package's code."""
+    from agser.store import fingerprint
+
+    return fingerprint([Path(source).read_bytes().hex(), resolved, papermill_parameters, code])
+
+
+def _executed_key(notebook):
+    """The key an executed notebook was made with (None when there is none, or no notebook)."""
+    import nbformat
+
+    if not Path(notebook).is_file():
+        return None
+    try:
+        nb = nbformat.read(str(notebook), as_version=4)
+    except Exception:  # noqa: BLE001 - an unreadable notebook is simply re-executed
+        return None
+    return nb.metadata.get(KEY_METADATA)
+
+
+def _finish_notebook(notebook, key):
+    """Record the key, and show the run's own parameters rather than the chapter's defaults.
+
+    papermill puts the parameters it passed in a cell tagged
+    ``injected-parameters`` right after the chapter's ``parameters`` cell: the
+    reader sees that one (it names the run actually built), the defaults'
+    cell is removed from the page.
+    """
+    import nbformat
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    injected = any("injected-parameters" in c.metadata.get("tags", ()) for c in nb.cells)
+    for cell in nb.cells:
+        tags = list(cell.metadata.get("tags", ()))
+        if injected and "parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+        cell.metadata["tags"] = tags
+    nb.metadata[KEY_METADATA] = key
+    nbformat.write(nb, str(notebook))
 
 
 def _write_build_info(result, parameters):

@@ -1,12 +1,13 @@
-"""From a manifest to phone-bounded mouth-gesture segments (``agser extract``).
+"""From one manifest row to phone-bounded mouth-gesture segments, and the extraction folder.
 
-Per utterance: phones (a TextGrid, or pocketsphinx on the audio file, or on
-the video's own audio track) -> landmarks (an OpenFace CSV, or dlib on the
-video) -> eye alignment -> the 12 outer-mouth points -> interpolation of
-short face gaps -> :func:`agser.gestures.segment.cut_segments`. Each
-utterance's result, failures included, goes through the artifact store, so a
-killed run resumes where it stopped; utterances run in local processes or on
-a ``dask.distributed`` cluster (:func:`agser.parallel.map_utterances`).
+Per utterance (pure functions): phones (a TextGrid, or pocketsphinx on the
+audio file, or on the video's own audio track) -> landmarks (an OpenFace CSV,
+or dlib on the video) -> eye alignment -> the 12 outer-mouth points ->
+interpolation of short face gaps -> :func:`agser.gestures.segment.cut_segments`.
+The run layer (:func:`agser.run.extraction.extract_manifest`, ``agser
+extract``) runs them over a manifest through the per-utterance runner (the
+store, local processes or dask, failure rows) and writes the folder with
+:func:`write_extraction`.
 
 Output folder:
 
@@ -25,7 +26,6 @@ Output folder:
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 from pathlib import Path
@@ -36,8 +36,11 @@ import pandas as pd
 from agser.errors import InputError, ParameterError
 
 __all__ = [
-    "extract_manifest",
+    "check_extract_params",
+    "extraction_inputs",
+    "landmark_source",
     "load_segments",
+    "write_extraction",
     "extract_utterance",
     "utterance_gesture",
     "utterance_phones",
@@ -50,8 +53,9 @@ SEGMENT_COLUMNS = (
 )
 LANDMARK_SOURCES = ("auto", "openface", "dlib")
 ALIGNER_SOURCES = ("auto", "textgrid", "pocketsphinx")
-#: Bump when the per-utterance computation changes, so cached results are redone.
-_VERSION = 2
+#: Bump when the per-utterance computation changes, so cached results are redone (the cache is
+#: keyed by file content and this number, not by the code: editing code must not redo hours of dlib).
+EXTRACTION_VERSION = 3
 
 
 def _path(row, col):
@@ -75,7 +79,7 @@ def _frame_rate(row):
     return rate if rate and rate > 0 else None
 
 
-def utterance_gesture(row, landmarks="auto", max_gap=None, store=None):
+def utterance_gesture(row, landmarks="auto", max_gap=None, lm=None):
     """Landmarks and eye-aligned mouth trajectory of one manifest row.
 
     Parameters
@@ -88,8 +92,9 @@ def utterance_gesture(row, landmarks="auto", max_gap=None, store=None):
     max_gap : int, optional
         Longest face gap (frames) to interpolate; ``None`` uses
         :data:`agser.gestures.missing.DEFAULT_MAX_GAP`.
-    store : agser.store.ArtifactStore, optional
-        Caches dlib's landmarks (see :func:`utterance_landmarks`).
+    lm : agser.landmarks.types.Landmarks, optional
+        The row's landmarks when already computed (the run layer's
+        ``landmarks`` stage); otherwise :func:`utterance_landmarks` is called.
 
     Returns
     -------
@@ -107,15 +112,21 @@ def utterance_gesture(row, landmarks="auto", max_gap=None, store=None):
     """
     from agser.gestures import align_to_eyes, interpolate_gaps, mouth_points
 
-    lm = utterance_landmarks(row, landmarks=landmarks, store=store)
+    if lm is None:
+        lm = utterance_landmarks(row, landmarks=landmarks)
     mouth = mouth_points(align_to_eyes(lm.points))
     kwargs = {} if max_gap is None else {"max_gap": max_gap}
     mouth, _ = interpolate_gaps(mouth, success=lm.success, **kwargs)
     return lm, mouth
 
 
-def utterance_landmarks(row, landmarks="auto", store=None):
+def utterance_landmarks(row, landmarks="auto"):
     """The raw 68-point landmarks of one manifest row.
+
+    Pure: the run layer's ``landmarks`` stage (:func:`agser.run.extraction.cached_landmarks`)
+    stores dlib's result, keyed by the video's content, so that the
+    extraction and the chapters that draw landmarks run the detector once per
+    video.
 
     Parameters
     ----------
@@ -124,10 +135,6 @@ def utterance_landmarks(row, landmarks="auto", store=None):
     landmarks : {"auto", "openface", "dlib"}
         ``auto``: the OpenFace CSV of ``landmarks_path`` when set, else dlib
         on ``video_path``.
-    store : agser.store.ArtifactStore, optional
-        Where dlib's result (or its failure) is kept, keyed by the video's
-        content: the extraction and the chapters that draw landmarks then
-        run the detector once per video. CSVs are read, not cached.
 
     Returns
     -------
@@ -150,27 +157,36 @@ def utterance_landmarks(row, landmarks="auto", store=None):
 
         # read_openface_csv keeps face-less files (a CSV is data, not a failure);
         # dlib's extract below raises the same error itself.
-        lm = require_face(read_openface_csv(lm_path, frame_rate=_frame_rate(row)), lm_path.name)
-    else:
-        if video is None:
-            raise InputError("no video_path to detect landmarks on", stage="landmarks")
-        from agser.landmarks import extract as extract_landmarks
+        return require_face(read_openface_csv(lm_path, frame_rate=_frame_rate(row)), lm_path.name)
+    if video is None:
+        raise InputError("no video_path to detect landmarks on", stage="landmarks")
+    from agser.landmarks import extract as extract_landmarks
 
-        if store is None:
-            return extract_landmarks(video)
+    return extract_landmarks(video)
 
-        def detect():
-            try:
-                return {"ok": True, "landmarks": extract_landmarks(video)}
-            except InputError as exc:
-                # the same bytes fail the same way: kept, so no rerun decodes them again
-                return {"ok": False, "stage": exc.stage or "landmarks", "reason": exc.reason}
 
-        value = store.cached("dlib-landmarks", {"version": _VERSION}, (video,), detect)
-        if not value["ok"]:
-            raise InputError(value["reason"], stage=value["stage"])
-        lm = value["landmarks"]
-    return lm
+def landmark_source(row, landmarks="auto"):
+    """The file :func:`utterance_landmarks` reads for a row (its cache key), and its kind.
+
+    Returns
+    -------
+    (pathlib.Path, str)
+        The OpenFace CSV and ``"openface"``, or the video and ``"dlib"``.
+
+    Raises
+    ------
+    InputError
+        (stage ``"landmarks"``) the file is named but missing, or there is none.
+    """
+    lm_path = _existing(row, "landmarks_path", "landmarks")
+    video = _existing(row, "video_path", "landmarks")
+    if landmarks == "openface" or (landmarks == "auto" and lm_path is not None):
+        if lm_path is None:
+            raise InputError("landmarks='openface' but the row has no landmarks_path", stage="landmarks")
+        return lm_path, "openface"
+    if video is None:
+        raise InputError("no video_path to detect landmarks on", stage="landmarks")
+    return video, "dlib"
 
 
 _ALIGNERS = {}
@@ -258,9 +274,12 @@ def utterance_audio(row, sr=16000):
 
 
 def extract_utterance(row, landmarks="auto", aligner="auto", max_gap=None,
-                      extra_pronunciations=None, min_speech_score=-30.0, store=None,
+                      extra_pronunciations=None, min_speech_score=-30.0, lm=None, alignment=None,
                       phone_set="auto"):
-    """Segments of one manifest row (no failure capture; ``store`` caches dlib's landmarks).
+    """Segments of one manifest row (no failure capture).
+
+    ``lm`` and ``alignment``: the row's landmarks and phone alignment when
+    already computed (see :func:`utterance_gesture`, :func:`utterance_phones`).
 
     Returns
     -------
@@ -278,13 +297,14 @@ def extract_utterance(row, landmarks="auto", aligner="auto", max_gap=None,
 
     # Phones first: a bad audio file or transcript fails in a fraction of a
     # second, before the far slower landmark detection.
-    alignment = utterance_phones(
-        row, aligner=aligner, extra_pronunciations=extra_pronunciations,
-        min_speech_score=min_speech_score, phone_set=phone_set,
-    )
+    if alignment is None:
+        alignment = utterance_phones(
+            row, aligner=aligner, extra_pronunciations=extra_pronunciations,
+            min_speech_score=min_speech_score, phone_set=phone_set,
+        )
     if max_gap is None:
         max_gap = DEFAULT_MAX_GAP
-    lm, mouth = utterance_gesture(row, landmarks=landmarks, max_gap=max_gap, store=store)
+    lm, mouth = utterance_gesture(row, landmarks=landmarks, max_gap=max_gap, lm=lm)
     segments, dropped = cut_segments(
         mouth, lm.timestamps, alignment.phones, frame_rate=lm.frame_rate, return_dropped=True,
         max_gap=max_gap,
@@ -300,8 +320,18 @@ def extract_utterance(row, landmarks="auto", aligner="auto", max_gap=None,
     }
 
 
-def _cached_utterance(row, *, store, params):
-    """Store-backed :func:`extract_utterance`; failures are stored too, then re-raised."""
+def check_extract_params(landmarks, aligner, workers):
+    """Raise ParameterError unless the extraction's choices are known."""
+    if landmarks not in LANDMARK_SOURCES:
+        raise ParameterError(f"landmarks={landmarks!r} must be one of {', '.join(LANDMARK_SOURCES)}")
+    if aligner not in ALIGNER_SOURCES:
+        raise ParameterError(f"aligner={aligner!r} must be one of {', '.join(ALIGNER_SOURCES)}")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ParameterError(f"workers={workers!r} must be a positive integer or None")
+
+
+def extraction_inputs(row):
+    """What one row's extraction depends on: its files (by content), transcript and frame rate."""
     inputs = []
     for col in ("audio_path", "video_path", "landmarks_path", "alignment_path"):
         p = _existing(row, col, "input")
@@ -309,26 +339,7 @@ def _cached_utterance(row, *, store, params):
             inputs.append((col, p))
     inputs.append(("transcript", str(row.get("transcript", "") or "")))
     inputs.append(("frame_rate", str(row.get("frame_rate", "") or "")))
-
-    def compute():
-        try:
-            return {"ok": True, **extract_utterance(row, store=store, **params)}
-        except InputError as exc:
-            return {"ok": False, "stage": exc.stage or "extract", "reason": exc.reason}
-
-    value = store.cached("extract-utt", {**params, "version": _VERSION}, tuple(inputs), compute)
-    if not value["ok"]:
-        raise InputError(value["reason"], stage=value["stage"])
-    return value
-
-
-def _check_params(landmarks, aligner, workers):
-    if landmarks not in LANDMARK_SOURCES:
-        raise ParameterError(f"landmarks={landmarks!r} must be one of {', '.join(LANDMARK_SOURCES)}")
-    if aligner not in ALIGNER_SOURCES:
-        raise ParameterError(f"aligner={aligner!r} must be one of {', '.join(ALIGNER_SOURCES)}")
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise ParameterError(f"workers={workers!r} must be a positive integer or None")
+    return tuple(inputs)
 
 
 def _save_npy(path, array):
@@ -342,94 +353,38 @@ def _atomic(path, write):
     os.replace(tmp, path)
 
 
-def extract_manifest(manifest, out_dir, workers=None, scheduler=None, landmarks="auto",
-                     aligner="auto", store=None, progress=True, max_gap=None,
-                     extra_pronunciations=None, min_speech_score=-30.0, phone_set="auto"):
-    """Landmarks, phones and gesture segments of every utterance of a manifest.
+def write_extraction(out_dir, rows, values, failures):
+    """Write an extraction folder from per-utterance results (see the module notes).
 
     Parameters
     ----------
-    manifest : str, Path or pandas.DataFrame
-        A ``manifest.csv`` (relative paths are taken from its folder) or a
-        manifest table; validated first (an unknown emotion label, a missing
-        column, ... stop at once with a ParameterError naming the row).
     out_dir : str or Path
-        Output folder (created); see the module notes for its files.
-    workers : int, optional
-        Local processes (``None`` = all cores; 1 = in this process).
-    scheduler : str, optional
-        ``dask.distributed`` scheduler address; utterances then run there.
-    landmarks : {"auto", "openface", "dlib"}
-        Landmark source, see :func:`utterance_gesture`.
-    aligner : {"auto", "textgrid", "pocketsphinx"}
-        Phone source, see :func:`utterance_phones`.
-    store : agser.store.ArtifactStore, optional
-        Where per-utterance results are cached; default ``out_dir/cache``.
-    progress : bool
-        Show a tqdm progress bar.
-    max_gap : int, optional
-        Longest face gap to interpolate, in frames (default
-        :data:`agser.gestures.missing.DEFAULT_MAX_GAP`).
-    extra_pronunciations : dict, optional
-        Pronunciations of out-of-vocabulary words (``{"word": "W ER1 D"}``).
-    min_speech_score : float or None
-        Transcript/audio mismatch threshold of the pocketsphinx aligner.
-    phone_set : {"auto", "arpabet", "ipa"}
-        Phone set of the TextGrids, see :func:`utterance_phones`.
+    rows : list of dict
+        The manifest rows, in order.
+    values : dict
+        ``utterance_id -> extract_utterance(...)`` of the rows that succeeded.
+    failures : pandas.DataFrame
+        ``utterance_id, stage, reason`` of the others.
 
     Returns
     -------
     dict
         The summary written to ``summary.json`` (per corpus counts).
-
-    Raises
-    ------
-    ParameterError
-        Bad parameter, missing manifest, invalid manifest row.
     """
-    from agser.corpora.manifest import read_manifest, validate_manifest
-    from agser.parallel import failures_frame, map_utterances
-    from agser.store import ArtifactStore
-
-    _check_params(landmarks, aligner, workers)
-    from agser.phones.ipa import PHONE_SETS
-
-    if phone_set not in PHONE_SETS:
-        raise ParameterError(f"phone_set={phone_set!r} must be one of {', '.join(PHONE_SETS)}")
-    if isinstance(manifest, pd.DataFrame):
-        df = validate_manifest(manifest)
-    else:
-        df = read_manifest(manifest)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    store = store if store is not None else ArtifactStore(out / "cache")
-    params = {
-        "landmarks": landmarks,
-        "aligner": aligner,
-        "max_gap": max_gap,
-        "extra_pronunciations": dict(extra_pronunciations or {}),
-        "min_speech_score": min_speech_score,
-        "phone_set": phone_set,
-    }
-    rows = df.to_dict("records")
-    fn = functools.partial(_cached_utterance, store=store, params=params)
-    results = map_utterances(
-        fn, rows, workers=workers, scheduler=scheduler, progress=progress,
-        desc="extract", stage="extract",
-    )
-
     seg_rows, frames, dropped_rows = [], [], []
     offset = 0
     summary = {}
-    for row, res in zip(rows, results):
+    for row in rows:
         corpus = row["corpus"]
         s = summary.setdefault(corpus, {"utterances": 0, "frames": 0, "frames_with_face": 0,
                                         "segments": 0, "failures": 0, "segments_dropped": 0})
         s["utterances"] += 1
-        if not res.ok:
+        v = values.get(str(row["utterance_id"]))
+        if v is None:
             s["failures"] += 1
             continue
-        v = res.value
         s["frames"] += v["frames"]
         s["frames_with_face"] += v["frames_with_face"]
         s["segments"] += len(v["segments"])
@@ -452,7 +407,7 @@ def extract_manifest(manifest, out_dir, workers=None, scheduler=None, landmarks=
     stack = np.concatenate(frames).astype(np.float32) if frames else np.zeros((0, 12, 2), np.float32)
     _atomic(out / "segment_frames.npy", lambda p: _save_npy(p, stack))
     _atomic(out / "segments.parquet", lambda p: segs.to_parquet(p, index=False))
-    _atomic(out / "failures.csv", lambda p: failures_frame(results).to_csv(p, index=False))
+    _atomic(out / "failures.csv", lambda p: failures.to_csv(p, index=False))
     dropped = pd.DataFrame(dropped_rows, columns=["utterance_id", "phone", "start", "end", "reason"])
     _atomic(out / "dropped_segments.csv", lambda p: dropped.to_csv(p, index=False))
     _atomic(out / "summary.json", lambda p: Path(p).write_text(json.dumps(summary, indent=2)))

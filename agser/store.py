@@ -174,20 +174,35 @@ class ArtifactStore:
 
     def has(self, key):
         p = self.path(key)
-        return p.with_suffix(".pkl").is_file() or (p.is_dir() and (p / ".complete").is_file())
+        return (p.with_suffix(".pkl").is_file() or p.with_suffix(".npy").is_file()
+                or (p.is_dir() and (p / ".complete").is_file()))
 
-    def load(self, key):
-        with open(self.path(key).with_suffix(".pkl"), "rb") as f:
+    def load(self, key, mmap=False):
+        """The artifact of ``key``; an array artifact memory-mapped (read-only) with ``mmap``."""
+        p = self.path(key)
+        if p.with_suffix(".npy").is_file():
+            return np.load(p.with_suffix(".npy"), mmap_mode="r" if mmap else None)
+        with open(p.with_suffix(".pkl"), "rb") as f:
             return pickle.load(f)
 
     def save(self, key, value):
-        """Write ``value`` atomically under ``key`` and return it."""
-        target = self.path(key).with_suffix(".pkl")
+        """Write ``value`` atomically under ``key`` and return it.
+
+        A numpy array is written as ``.npy`` (so that it can be memory-mapped
+        and read by slices, :meth:`load` with ``mmap=True``); anything else is
+        pickled.
+        """
+        array = isinstance(value, np.ndarray) and value.dtype != object
+        suffix = ".npy" if array else ".pkl"
+        target = self.path(key).with_suffix(suffix)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".pkl")
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=suffix)
         try:
             with os.fdopen(fd, "wb") as f:
-                pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+                if array:
+                    np.save(f, value, allow_pickle=False)
+                else:
+                    pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, target)
         except BaseException:
             if os.path.exists(tmp):

@@ -34,15 +34,16 @@
 # stage. Both are counted at the end of the chapter.
 
 # %% tags=["parameters"]
-# Set by `agser book` from papermill_runs/<run>/params.yaml; these are the default run's values.
+# The run whose parameters, corpora and store this page uses (`agser book --run NAME` sets it).
 run = "default"
-work_dir = "papermill_runs/default/work"
-tables_dir = "papermill_runs/default/tables"
-repo_root = "."
-data = {"source": "simulate", "seed": 0, "utterances_per_corpus": 120, "simulator": {}}
-extract = {"landmarks": "auto", "aligner": "auto", "workers": 2}
+work_dir = None  # None: the run's own papermill_runs/NAME/work
 
 # %%
+from agser.run import Run
+
+r = Run.named(run, work_dir=work_dir)
+data, extract, cluster, acoustic, ser = (r.section(k) for k in ("data", "extract", "cluster", "acoustic", "ser"))
+tables_dir = r.tables_dir
 import json
 from pathlib import Path
 
@@ -54,15 +55,14 @@ from IPython.display import Markdown, display
 from agser.corpora import read_manifest
 from agser.gestures import DEFAULT_MAX_GAP, find_gaps, missing_frames
 from agser.landmarks import decode_video
-from agser.runs import run_landmarks, run_manifest, run_segments
 
 pd.set_option("display.max_colwidth", 120)
-manifest = read_manifest(run_manifest(data, work_dir))
+manifest = read_manifest(r.manifest_path())
 video_col = manifest["video_path"].fillna("").astype(str).str.strip()
 has_video = bool((video_col != "").any())
 # The extraction of the whole run (landmarks, phones, segments), cached in the run's store;
 # chapter 2 reads the same result.
-extract_dir = run_segments(data, extract, work_dir)
+extract_dir = r.segments_dir()
 failures = pd.read_csv(extract_dir / "failures.csv", dtype=str, keep_default_na=False)
 summary = json.loads((extract_dir / "summary.json").read_text())
 display(Markdown(
@@ -81,7 +81,7 @@ display(Markdown(
 # the same utterance: it reads the audio first).
 
 # %%
-landmarks, landmark_failures = run_landmarks(data, extract, work_dir)
+landmarks, landmark_failures = r.landmarks()
 unusable = list(landmark_failures[["utterance_id", "reason"]].itertuples(index=False, name=None))
 corpus_of = dict(zip(manifest["utterance_id"], manifest["corpus"]))
 

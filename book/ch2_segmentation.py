@@ -35,17 +35,16 @@
 # measures how far pocketsphinx's boundaries are from the simulator's true ones.
 
 # %% tags=["parameters"]
-# Set by `agser book` from papermill_runs/<run>/params.yaml; these are the default run's values.
+# The run whose parameters, corpora and store this page uses (`agser book --run NAME` sets it).
 run = "default"
-work_dir = "papermill_runs/default/work"
-tables_dir = "papermill_runs/default/tables"
-repo_root = "."
-data = {"source": "simulate", "seed": 0, "utterances_per_corpus": 120, "simulator": {}}
-extract = {"landmarks": "auto", "aligner": "auto", "workers": 2}
-# Utterances on which pocketsphinx is compared with the reference TextGrids (0 = skip).
-aligner_eval_utterances = 20
+work_dir = None  # None: the run's own papermill_runs/NAME/work
 
 # %%
+from agser.run import Run
+
+r = Run.named(run, work_dir=work_dir)
+data, extract, cluster, acoustic, ser = (r.section(k) for k in ("data", "extract", "cluster", "acoustic", "ser"))
+tables_dir = r.tables_dir
 import json
 from pathlib import Path
 
@@ -62,12 +61,11 @@ from agser.gestures import align_to_eyes, eye_angle
 from agser.phones import PocketsphinxAligner, load_audio
 from agser.phones.evaluate import evaluate_aligner, summarize_errors
 from agser.phones.ipa import PAPER_VOWELS, is_vowel
-from agser.runs import run_manifest, run_segments, run_store
 
 pd.set_option("display.max_colwidth", 120)
-store = run_store(work_dir)
-manifest = read_manifest(run_manifest(data, work_dir))
-extract_dir = run_segments(data, extract, work_dir)
+store = r.store
+manifest = read_manifest(r.manifest_path())
+extract_dir = r.segments_dir()
 segments, seg_frames = load_segments(extract_dir)
 failures = pd.read_csv(extract_dir / "failures.csv", dtype=str, keep_default_na=False)
 dropped = pd.read_csv(extract_dir / "dropped_segments.csv", keep_default_na=False)
@@ -262,11 +260,11 @@ display(per_corpus)
 
 # %%
 has_reference = bool(((manifest["alignment_path"] != "") & (manifest["audio_path"] != "")).any())
-if has_reference and aligner_eval_utterances > 0:
+if has_reference and extract["aligner_eval_utterances"] > 0:
     inputs = tuple(Path(p) for p in manifest["alignment_path"]) + tuple(Path(p) for p in manifest["audio_path"])
     evaluation = store.cached(
-        "ch2-aligner-eval", {"n": int(aligner_eval_utterances), "seed": 0, "version": 2}, inputs,
-        lambda: evaluate_aligner(manifest, n_utterances=int(aligner_eval_utterances), seed=0),
+        "ch2-aligner-eval", {"n": int(extract["aligner_eval_utterances"]), "seed": 0, "version": 2}, inputs,
+        lambda: evaluate_aligner(manifest, n_utterances=int(extract["aligner_eval_utterances"]), seed=0),
     )
     measured = evaluation[evaluation["phone_errors"].notna()]
     rows = []

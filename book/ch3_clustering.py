@@ -29,21 +29,16 @@
 # segment and the lip posture (viseme class) it was articulated with.
 
 # %% tags=["parameters"]
-# Set by `agser book` from papermill_runs/<run>/params.yaml; these are the default run's values.
+# The run whose parameters, corpora and store this page uses (`agser book --run NAME` sets it).
 run = "default"
-work_dir = "papermill_runs/default/work"
-tables_dir = "papermill_runs/default/tables"
-repo_root = "."
-data = {"source": "simulate", "seed": 0, "utterances_per_corpus": 120, "simulator": {}}
-extract = {"landmarks": "auto", "aligner": "auto", "workers": 2}
-cluster = {
-    "k_range": [2, 12], "k": None, "gamma": 1.0, "max_iter": 30, "n_init": 1, "tol": 1e-4, "seed": 0,
-    "phones": "vowels", "emotions": ["neutral", "anger", "happiness", "sadness"],
-    "elbow_max_segments": None, "elbow_max_iter": 20, "fit_max_segments": None,
-    "barycenter_sample": None, "max_iter_barycenter": 100, "backend": "torch", "dtype": "float32",
-}
+work_dir = None  # None: the run's own papermill_runs/NAME/work
 
 # %%
+from agser.run import Run
+
+r = Run.named(run, work_dir=work_dir)
+data, extract, cluster, acoustic, ser = (r.section(k) for k in ("data", "extract", "cluster", "acoustic", "ser"))
+tables_dir = r.tables_dir
 import time
 from pathlib import Path
 
@@ -61,14 +56,12 @@ from agser.analysis import (
     plot_sanity,
     viseme_of,
 )
-from agser.analysis.pipeline import run_ag_clusters
 from agser.clustering import plot_elbow
 from agser.extract import load_segments
-from agser.runs import run_segments
 
 t0 = time.perf_counter()
-ag = run_ag_clusters(data, extract, cluster, work_dir)
-_, all_frames = load_segments(run_segments(data, extract, work_dir))
+ag = r.clusters()
+_, all_frames = load_segments(r.segments_dir())
 segments = ag["segments"]
 frames = [all_frames[i] for i in segments["row"]]
 k, params = ag["k"], ag["params"]

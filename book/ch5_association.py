@@ -30,26 +30,16 @@
 # p-value is the share of shuffles at least as concentrated as the data.
 
 # %% tags=["parameters"]
-# Set by `agser book` from papermill_runs/<run>/params.yaml; these are the default run's values.
+# The run whose parameters, corpora and store this page uses (`agser book --run NAME` sets it).
 run = "default"
-work_dir = "papermill_runs/default/work"
-tables_dir = "papermill_runs/default/tables"
-repo_root = "."
-data = {"source": "simulate", "seed": 0, "utterances_per_corpus": 120, "simulator": {}}
-extract = {"landmarks": "auto", "aligner": "auto", "workers": 2}
-cluster = {
-    "k_range": [2, 12], "k": None, "gamma": 1.0, "max_iter": 30, "n_init": 1, "tol": 1e-4, "seed": 0,
-    "phones": "vowels", "emotions": ["neutral", "anger", "happiness", "sadness"],
-    "elbow_max_segments": None, "elbow_max_iter": 20, "fit_max_segments": None,
-    "barycenter_sample": None, "max_iter_barycenter": 100, "backend": "torch", "dtype": "float32",
-}
-acoustic = {
-    "encoder": "logmel",
-    "options": {"n_mels": 40},
-    "association": {"layer": "cmn", "k": None, "coverage": 0.9, "n_permutations": 1000, "seed": 0},
-}
+work_dir = None  # None: the run's own papermill_runs/NAME/work
 
 # %%
+from agser.run import Run
+
+r = Run.named(run, work_dir=work_dir)
+data, extract, cluster, acoustic, ser = (r.section(k) for k in ("data", "extract", "cluster", "acoustic", "ser"))
+tables_dir = r.tables_dir
 import time
 from pathlib import Path
 
@@ -61,11 +51,10 @@ from sklearn.metrics import normalized_mutual_info_score
 
 from agser.analysis import association_table, association_test
 from agser.analysis.association import fit_acoustic_clusters
-from agser.analysis.pipeline import run_acoustic_segments, run_ag_clusters
 
 t0 = time.perf_counter()
-ag = run_ag_clusters(data, extract, cluster, work_dir)
-ac = run_acoustic_segments(data, extract, acoustic, work_dir)
+ag = r.clusters()
+ac = r.acoustic_segments()
 assoc = {"layer": "cmn", "k": None, "coverage": 0.9, "n_permutations": 1000, "seed": 0,
          **dict(acoustic.get("association") or {})}
 k_ag = ag["k"]

@@ -31,33 +31,16 @@
 # and sweeps `gamma` and the simulator's domain-shift strength.
 
 # %% tags=["parameters"]
-# Set by `agser book` from papermill_runs/<run>/params.yaml; these are the default run's values.
+# The run whose parameters, corpora and store this page uses (`agser book --run NAME` sets it).
 run = "default"
-work_dir = "papermill_runs/default/work"
-tables_dir = "papermill_runs/default/tables"
-repo_root = "."
-data = {"source": "simulate", "seed": 0, "utterances_per_corpus": 120, "simulator": {}}
-extract = {"landmarks": "auto", "aligner": "auto", "workers": 2}
-cluster = {
-    "k_range": [2, 12], "k": None, "gamma": 1.0, "max_iter": 30, "n_init": 1, "tol": 0.0001,
-    "seed": 0, "phones": "vowels", "emotions": ["neutral", "anger", "happiness", "sadness"],
-    "elbow_max_segments": None, "elbow_max_iter": 20, "fit_max_segments": None,
-    "barycenter_sample": None, "max_iter_barycenter": 100, "backend": "torch",
-    "dtype": "float32"
-}
-acoustic = {
-    "encoder": "logmel", "options": {"n_mels": 40},
-    "association": {"layer": "cmn", "k": None, "coverage": 0.9, "n_permutations": 1000, "seed": 0}
-}
-ser = {
-    "seeds": [0, 1, 2], "frame_pool": 4, "hidden": 32, "n_conv": 1, "kernel": 5, "dropout": 0.1,
-    "normalize": "speaker", "epochs": 30, "lr": 0.003, "weight_decay": 0.0001, "gamma": 1.0, "margin": 0.5,
-    "threshold": 25.0, "max_triplets": 4096, "la_layers": 2, "la_select": "least-similar",
-    "sdtw_gamma": 1.0, "test_fraction": 0.5, "sweep_seeds": [0], "gamma_sweep": [0.0, 0.3, 3.0],
-    "shift_sweep": [0.0, 2.0], "shift_utterances": 60,
-}
+work_dir = None  # None: the run's own papermill_runs/NAME/work
 
 # %%
+from agser.run import Run
+
+r = Run.named(run, work_dir=work_dir)
+data, extract, cluster, acoustic, ser = (r.section(k) for k in ("data", "extract", "cluster", "acoustic", "ser"))
+tables_dir = r.tables_dir
 import time
 from pathlib import Path
 
@@ -66,17 +49,14 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from agser.analysis.paper import paper_table
-from agser.ser.pipeline import (RESULT_COLUMNS, gamma_sweep, ser_corpora, ser_features, ser_main,
-                                ser_ready,
-                                shift_sweep)
+from agser.run.ser import RESULT_COLUMNS
 from agser.ser.stats import format_mean_std, paired_tests, summarise
 from agser.ser.train import SERConfig
 
 t_chapter = time.perf_counter()
-config = {"data": data, "extract": extract, "cluster": cluster, "acoustic": acoustic, "ser": ser}
 cfg = SERConfig.from_params(ser)
 Path(tables_dir).mkdir(parents=True, exist_ok=True)
-READY, why = ser_ready(config, work_dir)
+READY, why = r.ser_ready()
 if not READY:
     display(Markdown(f"**This run cannot train the SER models: {why}.** The rest of the chapter is "
                      "skipped; the default run (simulated corpora) and the paper run have what it needs."))
@@ -116,8 +96,8 @@ if not READY:
 # %%
 if READY:
     t0 = time.perf_counter()
-    corpora = ser_corpora(config, work_dir)
-    feats = ser_features(data, acoustic, work_dir, ser.get("frame_pool", 1))
+    corpora = r.ser_corpora()
+    feats = r.ser_features()
     rows = []
     for name, c in corpora.items():
         seg = c.segments
@@ -193,7 +173,7 @@ if READY:
 # %%
 if READY:
     t0 = time.perf_counter()
-    results, runs = ser_main(config, work_dir)
+    results, runs = r.ser_main()
     t_main = time.perf_counter() - t0
     results[list(RESULT_COLUMNS)].round(2).to_csv(Path(tables_dir) / "ser_results.csv", index=False)
     summary = summarise(results)
@@ -298,7 +278,7 @@ if READY:
 # %%
 if READY:
     t0 = time.perf_counter()
-    gs = gamma_sweep(config, work_dir)
+    gs = r.gamma_sweep()
     main_ag = results[(results["method"] == "AG") & results["seed"].isin(ser.get("sweep_seeds", [0]))]
     gs = pd.concat([gs, main_ag.assign(gamma=cfg.gamma)[gs.columns]], ignore_index=True)
     gtab = gs.groupby(["gamma", "direction"])["uar"].mean().unstack("direction")
@@ -334,13 +314,11 @@ if READY:
 if READY:
     t0 = time.perf_counter()
     if data.get("source", "simulate") == "simulate" and ser.get("shift_sweep"):
-        from agser.analysis.pipeline import run_ag_clusters
-
-        k_main = run_ag_clusters(data, extract, cluster, work_dir)["k"]
+        
+        k_main = r.clusters()["k"]
         sweep_shifts = sorted(set([float(x) for x in ser["shift_sweep"]]
                                   + [float((data.get("simulator") or {}).get("shift", 1.0))]))
-        ss = shift_sweep({**config, "ser": {**ser, "shift_sweep": sweep_shifts}}, work_dir,
-                         methods=("source-only", "AG"), k=k_main)
+        ss = r.shift_sweep(methods=("source-only", "AG"), shifts=sweep_shifts, k=k_main)
         stab = ss.pivot_table(index="shift", columns=["direction", "method"], values="uar", aggfunc="mean")
         display(stab.round(2))
         fig, axes = plt.subplots(1, 2, figsize=(8, 3.2), sharey=True)

@@ -29,33 +29,16 @@
 # else (model, loss form, margin, gamma, protocol, seeds) is chapter 6's.
 
 # %% tags=["parameters"]
-# Set by `agser book` from papermill_runs/<run>/params.yaml; these are the default run's values.
+# The run whose parameters, corpora and store this page uses (`agser book --run NAME` sets it).
 run = "default"
-work_dir = "papermill_runs/default/work"
-tables_dir = "papermill_runs/default/tables"
-repo_root = "."
-data = {"source": "simulate", "seed": 0, "utterances_per_corpus": 120, "simulator": {}}
-extract = {"landmarks": "auto", "aligner": "auto", "workers": 2}
-cluster = {
-    "k_range": [2, 12], "k": None, "gamma": 1.0, "max_iter": 30, "n_init": 1, "tol": 0.0001,
-    "seed": 0, "phones": "vowels", "emotions": ["neutral", "anger", "happiness", "sadness"],
-    "elbow_max_segments": None, "elbow_max_iter": 20, "fit_max_segments": None,
-    "barycenter_sample": None, "max_iter_barycenter": 100, "backend": "torch",
-    "dtype": "float32"
-}
-acoustic = {
-    "encoder": "logmel", "options": {"n_mels": 40},
-    "association": {"layer": "cmn", "k": None, "coverage": 0.9, "n_permutations": 1000, "seed": 0}
-}
-ser = {
-    "seeds": [0, 1, 2], "frame_pool": 4, "hidden": 32, "n_conv": 1, "kernel": 5, "dropout": 0.1,
-    "normalize": "speaker", "epochs": 30, "lr": 0.003, "weight_decay": 0.0001, "gamma": 1.0, "margin": 0.5,
-    "threshold": 25.0, "max_triplets": 4096, "la_layers": 2, "la_select": "least-similar",
-    "sdtw_gamma": 1.0, "test_fraction": 0.5, "sweep_seeds": [0], "gamma_sweep": [0.0, 0.3, 3.0],
-    "shift_sweep": [0.0, 2.0], "shift_utterances": 60,
-}
+work_dir = None  # None: the run's own papermill_runs/NAME/work
 
 # %%
+from agser.run import Run
+
+r = Run.named(run, work_dir=work_dir)
+data, extract, cluster, acoustic, ser = (r.section(k) for k in ("data", "extract", "cluster", "acoustic", "ser"))
+tables_dir = r.tables_dir
 import time
 from pathlib import Path
 
@@ -63,19 +46,17 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from agser.analysis.paper import paper_table
-from agser.ser.pipeline import (RESULT_COLUMNS, corpus_by_code, gesture_divergence, ser_corpora,
-                                ser_ready,
-                                ser_table)
+from agser.run.ser import RESULT_COLUMNS
+from agser.ser.data import corpus_by_code
 from agser.ser.methods import hard_ag_positives
 from agser.ser.stats import format_mean_std, paired_tests, summarise
 from agser.ser.train import SERConfig
 
 t_chapter = time.perf_counter()
-config = {"data": data, "extract": extract, "cluster": cluster, "acoustic": acoustic, "ser": ser}
 cfg = SERConfig.from_params(ser)
 seeds = [int(s) for s in ser.get("seeds", [0, 1, 2])]
 Path(tables_dir).mkdir(parents=True, exist_ok=True)
-READY, why = ser_ready(config, work_dir)
+READY, why = r.ser_ready()
 if not READY:
     display(Markdown(f"**This run cannot train the SER models: {why}.** The rest of the chapter is "
                      "skipped; the default run (simulated corpora) and the paper run have what it needs."))
@@ -89,7 +70,7 @@ if not READY:
 # %%
 if READY:
     triples = [(m, d, s) for m in ("AG", "Hard-AG", "source-only") for d in ("C->I", "I->C") for s in seeds]
-    results = ser_table(config, work_dir, triples)
+    results = r.ser_table(triples)
     ablation = results[results["method"].isin(["AG", "Hard-AG"])]
     ablation[list(RESULT_COLUMNS)].round(2).to_csv(Path(tables_dir) / "ablation.csv", index=False)
     summary = summarise(results)
@@ -103,9 +84,8 @@ if READY:
 
 # %%
 if READY:
-    from agser.ser.pipeline import ser_run
 
-    runs = {t: ser_run(*t, config, work_dir) for t in triples}
+    runs = {t: r.ser_run(*t) for t in triples}
     tests = paired_tests(results[results["method"].isin(["AG", "Hard-AG"])], runs, reference="AG")
     display(tests.round(4))
 
@@ -120,11 +100,11 @@ if READY:
 
 # %%
 if READY:
-    corpora = ser_corpora(config, work_dir)
+    corpora = r.ser_corpora()
     rows = []
     for d in ("C->I", "I->C"):
         src, tgt = corpus_by_code(corpora, d[0]), corpus_by_code(corpora, d[-1])
-        div = gesture_divergence(config, work_dir, src, tgt, cfg.sdtw_gamma)
+        div = r.gesture_divergence(src, tgt)
         pos = hard_ag_positives(div, src.segments["gesture"].to_numpy(), tgt.segments["gesture"].to_numpy())
         ok = pos >= 0
         same = src.segments["cluster"].to_numpy()[ok] == tgt.segments["cluster"].to_numpy()[pos[ok]]

@@ -40,15 +40,16 @@
 # between speakers and between utterances. This chapter shows what came out of it.
 
 # %% tags=["parameters"]
-# Set by `agser book` from papermill_runs/<run>/params.yaml; these are the default run's values.
+# The run whose parameters, corpora and store this page uses (`agser book --run NAME` sets it).
 run = "default"
-work_dir = "papermill_runs/default/work"
-tables_dir = "papermill_runs/default/tables"
-repo_root = "."
-data = {"source": "simulate", "seed": 0, "utterances_per_corpus": 120, "simulator": {}}
-extract = {"landmarks": "auto", "aligner": "auto", "workers": 2}
+work_dir = None  # None: the run's own papermill_runs/NAME/work
 
 # %%
+from agser.run import Run
+
+r = Run.named(run, work_dir=work_dir)
+data, extract, cluster, acoustic, ser = (r.section(k) for k in ("data", "extract", "cluster", "acoustic", "ser"))
+tables_dir = r.tables_dir
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -62,9 +63,8 @@ from agser.phones.ipa import arpabet_to_ipa, strip_stress
 from agser.phones.textgrid import read_textgrid
 from agser.errors import InputError
 from agser.extract import load_segments, utterance_audio
-from agser.runs import run_landmarks, run_manifest, run_segments, run_store
 
-manifest_path = run_manifest(data, work_dir)
+manifest_path = r.manifest_path()
 manifest = read_manifest(manifest_path)
 simulated = data.get("source", "simulate") == "simulate"
 corpora = sorted(manifest["corpus"].unique())
@@ -115,7 +115,7 @@ def file_measures(manifest):
         failures, columns=["utterance_id", "stage", "reason"])
 
 
-features, spectra, manifest["duration"], audio_failures = run_store(work_dir).cached(
+features, spectra, manifest["duration"], audio_failures = r.store.cached(
     "corpora-file-measures", {"version": 2, "data": data}, (Path(manifest_path),), lambda: file_measures(manifest)
 )
 if len(audio_failures):
@@ -162,7 +162,7 @@ def vowel_shapes(segments, frames, phones=("AA", "IY"), n_points=10):
     return pd.DataFrame(out, columns=["corpus", "emotion", "phone", "height", "width"])
 
 
-shapes = vowel_shapes(*load_segments(run_segments(data, extract, work_dir)))
+shapes = vowel_shapes(*load_segments(r.segments_dir()))
 if shapes.empty:
     display(Markdown("No /ɑ/ or /i/ segment of two frames or more in this run: figure skipped."))
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharex=True)
@@ -281,7 +281,7 @@ plt.tight_layout()
 plt.show()
 
 # %%
-landmarks, landmark_failures = run_landmarks(data, extract, work_dir)
+landmarks, landmark_failures = r.landmarks()
 corpus_of = dict(zip(manifest["utterance_id"], manifest["corpus"]))
 landmark_rows = [(corpus_of[u], lm) for u, lm in landmarks.items()]
 if len(landmark_failures):

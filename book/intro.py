@@ -21,13 +21,9 @@
 # reading, and with which parameters.
 
 # %% tags=["parameters"]
-# Set by `agser book` from papermill_runs/<run>/params.yaml; these are the default run's values.
-# The introduction reads no section of the run's `parameters:` (data, extract, cluster,
-# acoustic, ser): it only prints them, as injected, at the end of the page.
+# The run whose parameters, corpora and store this page uses (`agser book --run NAME` sets it).
 run = "default"
-work_dir = "papermill_runs/default/work"
-tables_dir = "papermill_runs/default/tables"
-repo_root = "."
+work_dir = None  # None: the run's own papermill_runs/NAME/work
 
 # %% [markdown]
 # ## What the paper claims
@@ -125,8 +121,9 @@ from IPython.display import Markdown, display
 
 import agser
 from agser.book import load_run, toc_chapters
+from agser.run import find_root
 
-root = Path(repo_root).resolve()
+root = find_root()
 
 
 def chapter_title(name):
@@ -253,9 +250,6 @@ def package_version(name):
 
 
 spec = load_run(run, root)
-# `agser book` injects every key of the run's `parameters:` into this notebook; run on its
-# own (not through `agser book`), the page shows the values of the run's params.yaml.
-injected = {name: globals().get(name, value) for name, value in spec["parameters"].items()}
 provenance = {
     "run": run,
     "description": spec["description"],
@@ -273,11 +267,8 @@ provenance = {
 }
 display(Markdown(
     "\n".join(f"- **{key}**: `{value}`" for key, value in provenance.items())
-    + "\n\nParameters received by the chapters (`parameters:` of the run):\n\n```yaml\n"
-    + yaml.safe_dump(injected, sort_keys=False, default_flow_style=None, allow_unicode=True)
-    + "```\n\nPaths set by `agser book`:\n\n```yaml\n"
-    + yaml.safe_dump(
-        {"work_dir": work_dir, "tables_dir": tables_dir, "repo_root": repo_root}, sort_keys=False
-    )
+    + "\n\nThe run's own settings (`parameters:` of its params.yaml; every other value is the "
+    "default of `agser.run.schema`):\n\n```yaml\n"
+    + yaml.safe_dump(spec["overrides"] or {}, sort_keys=False, default_flow_style=None, allow_unicode=True)
     + "```"
 ))

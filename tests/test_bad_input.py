@@ -14,7 +14,8 @@ import soundfile as sf
 
 from agser.corpora.manifest import make_manifest, read_manifest
 from agser.errors import ParameterError
-from agser.extract import extract_manifest, load_segments
+from agser.extract import load_segments
+from agser.run.extraction import extract_manifest
 from agser.phones.textgrid import Alignment, write_textgrid
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -10,7 +10,8 @@ import pytest
 import agser.extract as extract_mod
 from agser.corpora import make_manifest, read_manifest
 from agser.errors import ParameterError
-from agser.extract import SEGMENT_COLUMNS, extract_manifest, load_segments
+from agser.extract import SEGMENT_COLUMNS, load_segments
+from agser.run.extraction import extract_manifest
 from agser.phones.ipa import arpabet_to_ipa, is_vowel
 from agser.store import ArtifactStore
 
@@ -177,18 +178,17 @@ def test_openface_csv_without_a_face_fails_the_row(tmp_path):
 @pytest.mark.slow
 @pytest.mark.skipif(not (DATA / "crema-d-sample").is_dir(), reason=f"real sample clips not found at {DATA}")
 def test_chapters_reuse_the_extractions_dlib_landmarks(tmp_path, monkeypatch):
-    """dlib runs once per video: run_landmarks (chapters 0 and 1) reads what extraction stored."""
+    """dlib runs once per video: Run.landmarks (chapters 0 and 1) reads what extraction stored."""
     import agser.landmarks
     from agser.corpora import write_manifest
     from agser.corpora.cremad import cremad_manifest
-    from agser.runs import run_landmarks, run_segments
+    from agser.run import Run
 
     crema = cremad_manifest(DATA / "crema-d-sample")
     crema = crema[crema["video_path"] != ""].head(2)
     path = write_manifest(crema, tmp_path / "manifest.csv", relative=False)
-    data = {"source": "manifest", "manifest": str(path)}
-    extract = {"landmarks": "auto", "aligner": "auto", "workers": 1}
-    work = tmp_path / "work"
+    run = Run({"data": {"source": "manifest", "manifest": str(path)}, "extract": {"workers": 1}},
+              work_dir=tmp_path / "work")
 
     calls = []
     real = agser.landmarks.extract
@@ -198,9 +198,9 @@ def test_chapters_reuse_the_extractions_dlib_landmarks(tmp_path, monkeypatch):
         return real(video, **kw)
 
     monkeypatch.setattr(agser.landmarks, "extract", counted)
-    run_segments(data, extract, work)
+    run.segments_dir()
     assert len(calls) == 2
-    landmarks, failures = run_landmarks(data, extract, work)
-    assert len(calls) == 2, "run_landmarks ran dlib again instead of reading the store"
+    landmarks, failures = run.landmarks()
+    assert len(calls) == 2, "Run.landmarks ran dlib again instead of reading the store"
     assert failures.empty and set(landmarks) == set(crema["utterance_id"])
     assert all(lm.points.shape[1:] == (68, 2) and lm.success.mean() > 0.95 for lm in landmarks.values())

@@ -13,7 +13,7 @@ import numpy as np
 
 from agser.errors import ParameterError
 
-__all__ = ["Encoder", "pool_spans", "frame_times", "make_encoder", "load_waveform"]
+__all__ = ["Encoder", "pool_spans", "segment_embeddings", "frame_times", "make_encoder", "load_waveform"]
 
 
 @runtime_checkable
@@ -105,6 +105,59 @@ def pool_spans(features, frame_rate, spans, frame_offset=0.0):
     sums = csum[:, hi, :] - csum[:, lo, :]  # (n_layers, n_spans, dim)
     out = sums / (hi - lo)[None, :, None]
     return np.ascontiguousarray(out.transpose(1, 0, 2)).astype(np.float32)
+
+
+def segment_embeddings(segments, features, failures, frame_rate, n_layers, dim, frame_offset=0.0):
+    """Encoder frames averaged over every segment's span (:func:`pool_spans`), per layer.
+
+    Parameters
+    ----------
+    segments : pandas.DataFrame
+        ``utterance_id, start, end`` (seconds) per segment.
+    features : mapping
+        ``utterance_id -> (n_layers, n_frames, dim)`` frame features.
+    failures : pandas.DataFrame
+        ``utterance_id, stage, reason`` of the utterances that have no features.
+    frame_rate : float
+        Frames per second (Hz).
+    n_layers, dim : int
+    frame_offset : float
+        Centre time (s) of frame 0.
+
+    Returns
+    -------
+    embeddings : numpy.ndarray
+        float32 ``(n_segments, n_layers, dim)``; NaN rows for segments whose
+        utterance has no features.
+    failures : pandas.DataFrame
+        ``utterance_id, stage, reason`` of the utterances with segments but no
+        features.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> seg = pd.DataFrame({"utterance_id": ["a", "b"], "start": [0.0, 0.0], "end": [0.02, 0.02]})
+    >>> f = {"a": np.ones((1, 5, 2), np.float32)}
+    >>> no = pd.DataFrame(columns=["utterance_id", "stage", "reason"])
+    >>> e, fail = segment_embeddings(seg, f, no, 100.0, 1, 2)
+    >>> e[:, 0, 0].tolist(), fail["utterance_id"].tolist()
+    ([1.0, nan], ['b'])
+    """
+    import pandas as pd
+
+    emb = np.full((len(segments), n_layers, dim), np.nan, dtype=np.float32)
+    failed = {r.utterance_id: r for r in failures.itertuples(index=False)}
+    rows = []
+    spans_all = segments[["start", "end"]].to_numpy()
+    for utt, idx in segments.groupby("utterance_id", sort=False).indices.items():
+        if utt in failed:
+            rows.append({"utterance_id": utt, "stage": failed[utt].stage, "reason": failed[utt].reason})
+        elif utt not in features:
+            rows.append({"utterance_id": utt, "stage": "acoustic",
+                         "reason": f"utterance {utt!r} is not in the manifest"})
+        else:
+            emb[idx] = pool_spans(features[utt], frame_rate, spans_all[idx], frame_offset=frame_offset)
+    return emb, pd.DataFrame(rows, columns=["utterance_id", "stage", "reason"])
 
 
 def load_waveform(path, sample_rate=16000):

@@ -7,24 +7,15 @@ def add_arguments(parser):
     parser.add_argument("--manifest", required=True, help="manifest CSV (agser corpus / simulate / fetch-samples)")
     parser.add_argument("--out", required=True,
                         help="output folder: segments.parquet, segment_frames.npy, failures.csv, summary.json")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="local worker processes (default: all cores; 1 = in this process)")
-    parser.add_argument("--scheduler", default=None,
-                        help="dask.distributed scheduler address (tcp://host:8786); utterances run there")
-    parser.add_argument("--landmarks", choices=("auto", "openface", "dlib"), default="auto",
-                        help="auto: the OpenFace CSV of landmarks_path when set, else dlib on the video")
-    parser.add_argument("--aligner", choices=("auto", "textgrid", "pocketsphinx"), default="auto",
-                        help="auto: the TextGrid of alignment_path when set, else pocketsphinx")
-    parser.add_argument("--max-gap", type=int, default=None,
-                        help="longest run of face-less frames to interpolate (default 3)")
+    from agser.cli import schema_option
+
+    for key in ("workers", "scheduler", "landmarks", "aligner", "max_gap", "min_speech_score"):
+        schema_option(parser, "extract", key)
     parser.add_argument("--pronunciation", action="append", default=[], metavar="WORD=PHONES",
                         help="pronunciation of an out-of-vocabulary word, e.g. 'agser=EY1 JH S ER0' (repeatable)")
     parser.add_argument("--pronunciations", default=None, metavar="FILE",
                         help="pronunciations of out-of-vocabulary words: a CMUdict-format file, one "
                              "'WORD  PH1 PH2 ...' line a word (ARPAbet; ';;;' comment lines)")
-    parser.add_argument("--phone-set", choices=("auto", "arpabet", "ipa"), default="auto",
-                        help="phone set of the TextGrids: auto tells ARPAbet from the IPA phones of "
-                             "MFA 3's english_mfa model per file (mapped to ARPAbet)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -40,19 +31,19 @@ def pronunciations(args):
 
 
 def run(args):
-    from agser.extract import extract_manifest
+    from agser.cli import schema_overrides
+    from agser.run import resolve_params
+    from agser.run.extraction import extract_manifest
 
+    # the schema's defaults, with the options given; checked before any work
+    extract = resolve_params(schema_overrides(args))["extract"]
+    extract.pop("aligner_eval_utterances")
     summary = extract_manifest(
         args.manifest,
         args.out,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        landmarks=args.landmarks,
-        aligner=args.aligner,
-        max_gap=args.max_gap,
         extra_pronunciations=pronunciations(args),
-        phone_set=args.phone_set,
         progress=not args.no_progress,
+        **extract,
     )
     for corpus, s in summary.items():
         print(

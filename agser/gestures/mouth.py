@@ -12,7 +12,7 @@ import numpy as np
 
 from agser.errors import ParameterError
 
-__all__ = ["MOUTH_POINTS", "MOUTH_NAMES", "mouth_points", "mouth_index"]
+__all__ = ["MOUTH_POINTS", "MOUTH_NAMES", "mouth_points", "mouth_index", "as_series"]
 
 #: iBUG indices of the outer-lip contour.
 MOUTH_POINTS = range(48, 60)
@@ -68,3 +68,24 @@ def mouth_index(name_or_point):
             f"mouth point {name_or_point!r} must be one of {sorted(MOUTH_NAMES)} or 48-59"
         )
     return int(point) - MOUTH_POINTS.start
+
+
+def as_series(frames):
+    """Mouth frames ``(n_frames, 12, 2)`` -> the clustering layout ``(n_frames, 24)``.
+
+    Point-major: ``x48, y48, x49, y49, ...``.
+
+    Parameters
+    ----------
+    frames : sequence of array, each (n_frames_i, 12, 2)
+
+    Returns
+    -------
+    list of numpy.ndarray, each float64 (n_frames_i, 24)
+
+    Examples
+    --------
+    >>> as_series([np.zeros((3, 12, 2))])[0].shape
+    (3, 24)
+    """
+    return [np.asarray(f, dtype=np.float64).reshape(len(f), -1) for f in frames]

@@ -9,9 +9,9 @@
 - :mod:`agser.ser.methods`: source-only, AG, PA, LA, Hard-AG, upper bound.
 - :mod:`agser.ser.splits`, :mod:`agser.ser.metrics`, :mod:`agser.ser.stats`:
   protocol, UAR and binary per-emotion UAR, seeds and significance.
-- :mod:`agser.ser.train`: :func:`train_run` (one method, direction, seed of a
-  run, cached) and :func:`run_experiment` (the same on loaded corpora).
-- :mod:`agser.ser.pipeline`: the cached run-level steps the chapters call.
+- :mod:`agser.ser.train`: :func:`run_experiment` (one method, direction and
+  seed on loaded corpora). The cached run-level steps that chapters call are
+  the run layer's (:mod:`agser.run.ser`).
 """
 
 from agser.ser.data import CorpusData, LabelledSet, UtteranceSet
@@ -19,7 +19,7 @@ from agser.ser.methods import CROSS_METHODS, METHODS
 from agser.ser.metrics import SER_CLASSES, binary_uar, ser_metrics, uar
 from agser.ser.model import SERModel
 from agser.ser.splits import speaker_split
-from agser.ser.train import SERConfig, run_experiment, train_run
+from agser.ser.train import SERConfig, run_experiment
 
 __all__ = [
     "CROSS_METHODS",
@@ -34,6 +34,5 @@ __all__ = [
     "run_experiment",
     "ser_metrics",
     "speaker_split",
-    "train_run",
     "uar",
 ]

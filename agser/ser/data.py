@@ -23,7 +23,7 @@ from agser.errors import ParameterError
 from agser.ser.metrics import SER_CLASSES
 
 __all__ = ["SEGMENT_COLUMNS", "UtteranceSet", "LabelledSet", "CorpusData", "pad_features",
-           "label_index", "segments_to_frames"]
+           "pool_frames", "label_index", "segments_to_frames", "corpus_by_code"]
 
 #: Columns of a segment table: row of the utterance in its set, frame span
 #: ``[start, end)`` in encoder frames, phone (IPA), AG cluster (-1 = none) and
@@ -66,6 +66,49 @@ def pad_features(arrays):
             raise ParameterError(f"utterance {i} has features {a.shape}, expected ({L}, T, {D})")
         out[i, :, : a.shape[1]] = a
     return out, lengths
+
+
+def pool_frames(features, pool):
+    """Average every ``pool`` consecutive frames (a trailing remainder is dropped).
+
+    Parameters
+    ----------
+    features : numpy.ndarray, (n_layers, n_frames, dim)
+    pool : int
+        Frames averaged into one (1 = none).
+
+    Returns
+    -------
+    numpy.ndarray, float32, (n_layers, n_frames // pool, dim)
+
+    Examples
+    --------
+    >>> pool_frames(np.arange(6, dtype=np.float32).reshape(1, 6, 1), 4)[0, :, 0].tolist()
+    [1.5]
+    """
+    f = np.asarray(features)
+    pool = int(pool)
+    if pool < 1:
+        raise ParameterError(f"frame_pool={pool!r} must be a positive integer")
+    T = f.shape[1] // pool * pool
+    return f[:, :T].reshape(f.shape[0], T // pool, pool, f.shape[2]).mean(2).astype(np.float32)
+
+
+def corpus_by_code(corpora, code):
+    """The :class:`CorpusData` whose corpus has code ``code`` (``"C"``, ``"I"``).
+
+    Examples
+    --------
+    >>> corpus_by_code({"sim-crema": "c", "sim-improv": "i"}, "I")
+    'i'
+    """
+    from agser.corpora import CORPUS_CODES
+
+    hits = [c for name, c in corpora.items() if CORPUS_CODES.get(name, name) == code]
+    if len(hits) != 1:
+        raise ParameterError(f"corpus code {code!r} matches {len(hits)} corpora of this run "
+                             f"({', '.join(corpora)})")
+    return hits[0]
 
 
 def segments_to_frames(start_s, end_s, frame_rate, lengths):

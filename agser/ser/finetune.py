@@ -4,7 +4,7 @@ Fine-tuning the whole encoder on every step would re-run the CNN and every
 block of every utterance. Only the top ``N`` blocks are trainable
 (``ser.finetune_top``), so their input never changes: it is the frozen
 hidden state that enters block ``n_blocks - N + 1``, i.e. the encoder's
-cached layer ``n_blocks - N`` (:func:`agser.analysis.pipeline.run_encoded_utterances`
+cached layer ``n_blocks - N`` (:meth:`agser.run.Run.encoded`
 already holds it, unpooled). :class:`TopBlocks` runs deep copies of the
 encoder's own top ``N`` blocks (``HFEncoder.module.encoder.layers``) on that
 input, batched with the encoder's own bidirectional attention mask so padded

@@ -61,7 +61,7 @@ from agser.ser.metrics import ser_metrics
 from agser.ser.model import SERModel, frame_mask, masked_mean
 from agser.ser.splits import speaker_split
 
-__all__ = ["SERConfig", "parse_direction", "fit_model", "predict", "run_experiment", "train_run",
+__all__ = ["SERConfig", "parse_direction", "fit_model", "predict", "run_experiment",
            "AnchorPlan", "anchor_plan"]
 
 
@@ -627,31 +627,3 @@ def run_experiment(method, source, target, seed, config, divergence=None, blocks
         int((plan.units_source >= 0).sum() + (plan.units_target >= 0).sum()),
         final_er=history["er"][-1], final_extra=history["extra"][-1])
     return out
-
-
-def train_run(method, direction, seed, config, work_dir):
-    """Train and test one method, direction and seed of a run, through the store.
-
-    Parameters
-    ----------
-    method : str
-        ``AG``, ``PA``, ``LA``, ``Hard-AG``, ``source-only`` or ``upper-bound``.
-    direction : str
-        ``"C->I"``, ``"I->C"``, or ``"C->C"`` / ``"I->I"`` for the upper bound
-        (corpus codes of :data:`agser.corpora.CORPUS_CODES`).
-    seed : int
-    config : dict
-        The run's parameters: sections ``data``, ``extract``, ``cluster``,
-        ``acoustic``, ``ser`` (``papermill_runs/<run>/params.yaml``).
-    work_dir : str or Path
-        The run's working folder (its artifact store is ``work_dir/store``).
-
-    Returns
-    -------
-    dict
-        See :func:`run_experiment` (cached: a second call returns the stored
-        result).
-    """
-    from agser.ser.pipeline import ser_run
-
-    return ser_run(method, direction, seed, config, work_dir)
