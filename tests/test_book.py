@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from agser.book import build_book, list_runs, run_parameters, toc_chapters
+from agser.book import build_book, list_runs, load_run, run_parameters, toc_chapters
 from agser.errors import AgserError, ParameterError
+from agser.run import Run, defaults
 
 REPO = Path(__file__).resolve().parents[1]
 #: the contract's chapters, in reading order
@@ -25,8 +26,10 @@ CONTRACT_CHAPTERS = [
     "ch4_overlap", "ch5_association", "ch6_ser", "ch7_ablation",
 ]
 
+# A chapter's one parameter is the run's name (and a work folder, when agser book is given one);
+# everything else it finds through agser.run.Run.named, as the real chapters do.
 HEADER = '# %% [markdown]\n# # {title}\n\n# %% tags=["parameters"]\nrun = "default"\n' \
-    'work_dir = "w"\ntables_dir = "t"\nrepo_root = "."\ndata = {{}}\n\n'
+    'work_dir = None\n\n'
 
 
 def chapter(title, body=""):
@@ -68,12 +71,15 @@ def tiny(tmp_path):
         # ## What it prints
 
         # %%
-        print(f"seed={data['seed']} run={run} greeting={greeting}")
-        print("work_dir absolute:", __import__("os").path.isabs(work_dir))
+        from agser.run import Run
+
+        r = Run.named(run, work_dir=work_dir)
+        print(f"seed={r.params['data']['seed']} run={run} k={r.params['cluster']['k']}")
+        print("work_dir absolute:", r.work_dir.is_absolute(), r.work_dir)
         """)
     params = {
         "description": "a tiny run",
-        "parameters": {"data": {"seed": 7}, "greeting": "hello"},
+        "parameters": {"data": {"seed": 7}, "cluster": {"k": 3}},
     }
     return make_book(tmp_path / "book_root", {"intro": TINY_INTRO, "ok": ok}, params=params)
 
@@ -94,22 +100,28 @@ def test_real_toc_entries_have_sources():
     assert missing == [], f"_toc.yml lists chapters with no book/NAME.py: {missing}"
 
 
-def test_run_parameters_add_the_run_keys(tiny):
-    params = run_parameters("tiny", tiny)
-    assert params["data"] == {"seed": 7} and params["greeting"] == "hello"
-    assert params["run"] == "tiny"
-    assert params["work_dir"] == str((tiny / "papermill_runs" / "tiny" / "work").resolve())
-    assert params["tables_dir"] == str((tiny / "papermill_runs" / "tiny" / "tables").resolve())
-    assert params["repo_root"] == str(tiny.resolve())
+def test_run_parameters_are_the_run_name_and_an_optional_work_dir(tiny):
+    assert run_parameters("tiny") == {"run": "tiny"}
+    assert run_parameters("tiny", tiny / "w") == {"run": "tiny", "work_dir": str((tiny / "w").resolve())}
+    # the rest a chapter finds through the name: the run's parameters, folders and root
+    r = Run.named("tiny", root=tiny)
+    assert r.params["data"]["seed"] == 7 and r.params["cluster"]["k"] == 3
+    assert r.work_dir == (tiny / "papermill_runs" / "tiny" / "work").resolve()
+    assert r.tables_dir == (tiny / "papermill_runs" / "tiny" / "tables").resolve()
+    assert r.root == tiny.resolve() and r.description == "a tiny run"
 
 
-def test_default_parameters_reads_a_section(tiny):
-    from agser.book import default_parameters
-
-    assert default_parameters("data", run="tiny", root=tiny) == {"seed": 7}
-    assert default_parameters(run="tiny", root=tiny)["greeting"] == "hello"
-    with pytest.raises(ParameterError, match="section 'ser' not in the 'tiny' run's"):
-        default_parameters("ser", run="tiny", root=tiny)
+def test_run_sections_are_resolved_and_unknown_sections_refused(tiny):
+    r = Run.named("tiny", root=tiny)
+    assert r.section("data") == {**defaults()["data"], "seed": 7}
+    assert r.section("ser") == defaults()["ser"]
+    spec = load_run("tiny", tiny)
+    assert spec["parameters"] == r.params
+    assert spec["overrides"] == {"data": {"seed": 7}, "cluster": {"k": 3}}
+    (tiny / "papermill_runs" / "tiny" / "params.yaml").write_text("parameters:\n  sre: {epochs: 3}\n")
+    with pytest.raises(ParameterError, match=r"params.yaml: sre is not a parameter of the top level; "
+                                             r"did you mean 'ser'\?"):
+        load_run("tiny", tiny)
 
 
 def test_missing_run_names_the_path_and_the_runs_that_exist(tiny):
@@ -154,15 +166,17 @@ def test_unknown_chapter_is_refused(tiny):
 
 
 def test_reserved_parameter_is_refused(tiny):
+    # work_dir is agser book's (--work-dir), not a parameter a params.yaml may set
     (tiny / "papermill_runs" / "tiny" / "params.yaml").write_text(
         "parameters:\n  work_dir: /elsewhere\n"
     )
-    with pytest.raises(ParameterError, match=r"\['work_dir'\] are set by agser book"):
+    with pytest.raises(ParameterError, match=r"work_dir is not a parameter of the top level"):
         build_book("tiny", root=tiny)
+    assert not (tiny / "papermill_runs" / "tiny" / "intro.ipynb").exists(), "nothing may run"
 
 
 def test_root_without_toc_is_refused(tmp_path):
-    with pytest.raises(ParameterError, match="has no _toc.yml"):
+    with pytest.raises(ParameterError, match="has no (papermill_runs/ or )?_toc.yml"):
         build_book("tiny", root=tmp_path)
 
 
@@ -228,15 +242,21 @@ def test_small_build_injects_parameters_and_writes_html(tiny):
     injected = [c for c in cells if "injected-parameters" in c["metadata"].get("tags", [])]
     assert len(injected) == 1
     source = "".join(injected[0]["source"])
-    assert 'run = "tiny"' in source and 'greeting = "hello"' in source
+    # the one parameter: the run's name (no work_dir: build_book was given none)
+    assignments = [ln for ln in source.splitlines() if ln.strip() and not ln.startswith("#")]
+    assert assignments == ['run = "tiny"'], source
+    # the chapter's own parameters cell (its defaults) is kept but hidden from the page
+    defaults_cell = [c for c in cells if "parameters" in c["metadata"].get("tags", [])]
+    assert len(defaults_cell) == 1 and "remove-cell" in defaults_cell[0]["metadata"]["tags"]
+    assert "remove-cell" not in injected[0]["metadata"]["tags"]
     printed = "".join(_stream_text(c) for c in cells)
-    assert "seed=7 run=tiny greeting=hello" in printed
-    assert "work_dir absolute: True" in printed
+    assert "seed=7 run=tiny k=3" in printed
+    assert f"work_dir absolute: True {(tiny / 'papermill_runs' / 'tiny' / 'work').resolve()}" in printed
 
     html = tiny / "_build" / "html"
     assert result.html_dir == html
     page = (html / "_run" / "ok.html").read_text()
-    assert "An ordinary chapter" in page and "seed=7 run=tiny greeting=hello" in page
+    assert "An ordinary chapter" in page and "seed=7 run=tiny k=3" in page
     assert (html / "index.html").is_file()
     # Offline: no page pulls a script, style sheet or image from the network.
     for path in html.rglob("*.html"):
@@ -249,7 +269,7 @@ def test_small_build_injects_parameters_and_writes_html(tiny):
 @pytest.mark.slow
 def test_chapter_selection_and_html_root(tiny):
     (tiny / "papermill_runs" / "tiny" / "params.yaml").write_text(yaml.safe_dump(
-        {"chapters": ["ok"], "parameters": {"data": {"seed": 1}, "greeting": "hi"}}
+        {"chapters": ["ok"], "parameters": {"data": {"seed": 1}, "cluster": {"k": 2}}}
     ))
     result = build_book("tiny", root=tiny, build_html=False, log=None)
     assert result.chapters == ["ok"] and result.html_dir is None
@@ -276,14 +296,13 @@ def test_chapter_sources_follow_the_book_contract(source):
     assert len(params) == 1, f"{source.name}: {len(params)} cells tagged 'parameters'"
     declared = {}
     exec(params[0].source, declared)  # plain assignments of defaults
-    for key in ("run", "work_dir", "tables_dir", "repo_root"):
-        assert key in declared, f"{source.name}: the parameters cell does not declare {key!r}"
-    assert declared["run"] == "default"
-    default = run_parameters("default", REPO)
-    differ = {k: (declared[k], v) for k, v in default.items()
-              if k in declared and k not in ("work_dir", "tables_dir", "repo_root")
-              and declared[k] != v}
-    assert differ == {}, f"{source.name}: defaults differ from papermill_runs/default: {differ}"
+    declared.pop("__builtins__")
+    # one parameter, the run's name (and the optional work folder): the chapter reads every
+    # other parameter through agser.run, so no default lives in a chapter
+    assert declared == {"run": "default", "work_dir": None}, (
+        f"{source.name}: the parameters cell must declare only run and work_dir, not {declared}")
+    default = run_parameters("default")
+    assert {k: declared[k] for k in default} == default
 
 
 @pytest.mark.slow
@@ -296,3 +315,90 @@ def test_sphinx_warning_fails_the_html_build(tiny):
                                          r"WARNING: Document headings start at H3"):
         build_book("tiny", root=tiny, log=None)
     assert not (tiny / "_build" / "html" / "build-info.json").exists()
+
+
+def _printed(nb_path):
+    return "".join(_stream_text(c) for c in _cells(nb_path))
+
+
+@pytest.mark.slow
+def test_rebuild_executes_only_the_chapters_whose_inputs_changed(tiny, monkeypatch):
+    """A chapter is executed again only when its source, the run's resolved parameters and
+    inputs, its papermill parameters or the package's code changed (or with force)."""
+    import nbformat
+
+    import agser.book as book
+
+    # the package's code as one fixed version, changed below on purpose (in a working tree
+    # that is being edited, the real digest can change between two builds)
+    monkeypatch.setattr(book, "_package_digest", lambda: "the code of this agser version")
+
+    def build(**kw):
+        return build_book("tiny", root=tiny, build_html=False, log=None, **kw)
+
+    def stamps(result):
+        return {n: p.stat().st_mtime_ns for n, p in result.notebooks.items()}
+
+    first = build()
+    assert first.executed == ["intro", "ok"]
+    key = nbformat.read(str(first.notebooks["ok"]), as_version=4).metadata[book.KEY_METADATA]
+    assert isinstance(key, str) and key
+    before = stamps(first)
+
+    again = build()
+    assert again.executed == [] and again.chapters == ["intro", "ok"]
+    assert stamps(again) == before, "an unchanged chapter's notebook must not be rewritten"
+
+    # a changed source: that chapter only
+    src = tiny / "book" / "ok.py"
+    src.write_text(src.read_text() + '\n# %%\nprint("a new cell")\n')
+    changed = build()
+    assert changed.executed == ["ok"]
+    assert "a new cell" in _printed(changed.notebooks["ok"])
+    assert build().executed == []
+
+    # a changed parameter: every chapter (each reads the run), with the new value
+    path = tiny / "papermill_runs" / "tiny" / "params.yaml"
+    spec = yaml.safe_load(path.read_text())
+    spec["parameters"]["data"]["seed"] = 8
+    path.write_text(yaml.safe_dump(spec))
+    assert build().executed == ["intro", "ok"]
+    assert "seed=8 run=tiny k=3" in _printed(tiny / "papermill_runs" / "tiny" / "ok.ipynb")
+    # a comment or a reordering of params.yaml changes no resolved parameter
+    path.write_text("# the same parameters, written otherwise\n" + yaml.safe_dump(spec, sort_keys=False))
+    assert build().executed == []
+
+    # changed package code (the digest of agser's .py files)
+    monkeypatch.setattr(book, "_package_digest", lambda: "the code of another agser version")
+    assert build().executed == ["intro", "ok"]
+    assert build().executed == []
+
+    # force executes whatever is selected
+    assert build(force=True, chapters="ok").executed == ["ok"]
+
+    # another work folder is a papermill parameter: the chapter receives it and runs again
+    elsewhere = tiny / "elsewhere"
+    moved = build(chapters="ok", work_dir=elsewhere)
+    assert moved.executed == ["ok"]
+    injected = [c for c in _cells(moved.notebooks["ok"]) if "injected-parameters" in c["metadata"]["tags"]]
+    assert f'work_dir = "{elsewhere.resolve()}"' in "".join(injected[0]["source"])
+    assert f"work_dir absolute: True {elsewhere.resolve()}" in _printed(moved.notebooks["ok"])
+
+
+@pytest.mark.slow
+def test_rebuild_follows_the_content_of_the_runs_manifest(tiny, monkeypatch):
+    """A manifest run is keyed by its manifest file's content, not its name."""
+    import agser.book as book
+    from agser.corpora import make_manifest, write_manifest
+
+    monkeypatch.setattr(book, "_package_digest", lambda: "the code of this agser version")
+    rows = [{"utterance_id": "u1", "corpus": "c", "speaker": "s1", "emotion": "neutral",
+             "transcript": "hello", "audio_path": "a.wav"}]
+    manifest = write_manifest(make_manifest(rows), tiny / "m.csv", relative=False)
+    path = tiny / "papermill_runs" / "tiny" / "params.yaml"
+    path.write_text(yaml.safe_dump({"parameters": {"data": {"source": "manifest", "manifest": str(manifest),
+                                                            "seed": 7}, "cluster": {"k": 3}}}))
+    assert build_book("tiny", root=tiny, chapters="ok", build_html=False, log=None).executed == ["ok"]
+    assert build_book("tiny", root=tiny, chapters="ok", build_html=False, log=None).executed == []
+    write_manifest(make_manifest([{**rows[0], "emotion": "anger"}]), manifest, relative=False)
+    assert build_book("tiny", root=tiny, chapters="ok", build_html=False, log=None).executed == ["ok"]
