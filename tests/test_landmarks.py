@@ -206,59 +206,39 @@ def test_landmarks_found_in_95_percent_of_frames_of_all_sample_clips():
 
 # ---- chapter 1, executed with papermill -------------------------------------------
 
-REPO = Path(__file__).resolve().parents[1]
 
+def _run_chapter(tmp_path, data, run, book_root, execute_chapter):
+    """Chapter 1 on run RUN (its ``data`` section given) of a throwaway book root.
 
-def _run_chapter(tmp_path, data, run):
-    import jupytext
-    import nbformat
-    import papermill
-
-    nb = jupytext.read(REPO / "book" / "ch1_landmarks.py")
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    src = tmp_path / "ch1.ipynb"
-    nbformat.write(nb, src)
-    out = tmp_path / "ch1_out.ipynb"
-    papermill.execute_notebook(
-        str(src),
-        str(out),
-        parameters={
-            "run": run,
-            "work_dir": str(tmp_path / "work"),
-            "tables_dir": str(tmp_path / "tables"),
-            "repo_root": str(REPO),
-            "data": data,
-            "extract": {"landmarks": "auto", "aligner": "auto", "workers": 1},
-        },
-        cwd=str(REPO),
-        kernel_name="python3",
-        progress_bar=False,
-    )
-    executed = nbformat.read(out, as_version=4)
+    Returns the text and image count of its outputs, and the run's tables folder.
+    """
+    root = book_root(tmp_path / "root", run, {
+        "data": data, "extract": {"landmarks": "auto", "aligner": "auto", "workers": 1}})
+    executed = execute_chapter("ch1_landmarks", root, run)
     outputs = [o for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     text = "\n".join(
         str(o.get("data", {}).get("text/markdown", "")) + str(o.get("data", {}).get("text/plain", ""))
         for o in outputs
     )
     images = sum("image/png" in o.get("data", {}) for o in outputs)
-    return text, images
+    return text, images, root / "papermill_runs" / run / "tables"
 
 
 @pytest.mark.slow
-def test_chapter_on_a_tiny_simulated_run(tmp_path):
+def test_chapter_on_a_tiny_simulated_run(tmp_path, book_root, execute_chapter):
     pytest.importorskip("agser.corpora.simulator")
     data = {"source": "simulate", "seed": 0, "utterances_per_corpus": 4, "simulator": {}}
-    text, images = _run_chapter(tmp_path, data, "tiny")
+    text, images, tables = _run_chapter(tmp_path, data, "tiny", book_root, execute_chapter)
     assert "landmarks from **OpenFace-format CSVs** (no video)" in text
     assert images == 3  # faces on a blank canvas, mouth close-up, confidence over time
-    table = pd.read_csv(tmp_path / "tables" / "ch1_landmarks.csv")
+    table = pd.read_csv(tables / "ch1_landmarks.csv")
     assert set(table["corpus"]) == {"sim-crema", "sim-improv"}
     assert (table["with landmarks"] == 4).all() and (table["face %"] > 50).all()
 
 
 @pytest.mark.slow
 @needs_crema
-def test_chapter_on_real_clips_with_broken_ones(tmp_path):
+def test_chapter_on_real_clips_with_broken_ones(tmp_path, book_root, execute_chapter):
     """The video branch: real frames drawn; a truncated and a face-free video listed as failures."""
     from agser.corpora import make_manifest, write_manifest
 
@@ -277,10 +257,11 @@ def test_chapter_on_real_clips_with_broken_ones(tmp_path):
         ]
     )
     write_manifest(manifest, tmp_path / "manifest.csv")
-    text, images = _run_chapter(tmp_path, {"source": "manifest", "manifest": str(tmp_path / "manifest.csv")}, "real")
+    text, images, tables = _run_chapter(tmp_path, {"source": "manifest", "manifest": str(tmp_path / "manifest.csv")},
+                                        "real", book_root, execute_chapter)
     assert "videos** (dlib detector and tracker)" in text
     assert "truncated video: decoded" in text and "no face found in any of its 15 frames" in text
     assert images == 3
-    table = pd.read_csv(tmp_path / "tables" / "ch1_landmarks.csv")
+    table = pd.read_csv(tables / "ch1_landmarks.csv")
     assert table.loc[0, "with landmarks"] == 1 and table.loc[0, "face %"] >= 95
     assert "is **met**" in text

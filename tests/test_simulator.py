@@ -8,17 +8,25 @@ import pytest
 import soundfile as sf
 
 from agser.corpora import read_manifest
-from agser.corpora.simulator import corpus_configs, simulate, simulate_utterance
+from agser.corpora.simulator import (
+    ARTICULATION_COLUMNS,
+    corpus_configs,
+    corpus_plan,
+    read_articulation,
+    simulate,
+    simulate_utterance,
+)
 from agser.corpora.simulator.face import mouth_points
 from agser.corpora.simulator.synth import formant_tracks
 from agser.corpora.simulator.articulation import phone_targets
 from agser.corpora.simulator.text import CREMA_SENTENCES, IMPROV_SENTENCES, pronounce
-from agser.errors import ParameterError
+from agser.errors import InputError, ParameterError
 from agser.landmarks.openface import read_openface_csv
 from agser.phones.ipa import arpabet_to_ipa
 from agser.phones.textgrid import read_textgrid
 
 N = 4  # utterances per corpus: enough for every format, fast
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _hashes(folder):
@@ -73,7 +81,7 @@ def test_output_formats(sim):
         info = sf.info(row.audio_path)
         assert info.channels == 1 and info.subtype == "PCM_16"
         dur = len(audio) / sr
-        assert 1.0 < dur < 3.6
+        assert 1.0 < dur < 4.5  # slow sad utterances reach about 4.1 s (CREMA-D clips: 1-5 s)
         lm = read_openface_csv(row.landmarks_path)
         assert lm.points.shape[1:] == (68, 2)
         assert lm.success.mean() > 0.7
@@ -174,35 +182,221 @@ def test_emotion_cues_spread_not_fixed():
     assert cues["sadness"][:, 1].max() > cues["anger"][:, 1].min()
 
 
-# ---- the Corpora chapter, executed with papermill ----------------------------------
+# ---- the plan: every emotion in every corpus, balanced over speakers --------------
 
-REPO = Path(__file__).resolve().parents[1]
+def test_corpus_plan_balanced_for_any_size():
+    """Property over many sizes: all four emotions, counts within one, per speaker too."""
+    emotions = ("neutral", "anger", "happiness", "sadness")
+    for n_speakers in range(1, 21):
+        for n in list(range(4, 170)) + [239, 240, 641]:
+            plan = corpus_plan(n, n_speakers)
+            assert len(plan) == n
+            assert [s for s, _ in plan] == [i % n_speakers for i in range(n)]
+            assert [e for _, e in plan[:4]] == list(emotions), (n, n_speakers)
+            counts = [sum(e == emo for _, e in plan) for emo in emotions]
+            assert max(counts) - min(counts) <= 1, (n, n_speakers, counts)
+            for s in range(n_speakers):
+                mine = [e for sp, e in plan if sp == s]
+                c = [mine.count(emo) for emo in emotions]
+                assert max(c) - min(c) <= 1, (n, n_speakers, s, c)
+                if n % (4 * n_speakers) == 0:
+                    assert len(set(c)) == 1, (n, n_speakers, s, c)
+                # the emotions rotate: each speaker's utterances 4q .. 4q+3 have all four
+                for q in range(len(mine) // 4):
+                    assert set(mine[4 * q:4 * q + 4]) == set(emotions), (n, n_speakers, s, q)
+    # an utterance's plan does not depend on the corpus size (simulate_utterance relies on it)
+    assert corpus_plan(40, 6)[:17] == corpus_plan(17, 6)
+    with pytest.raises(ParameterError, match="n_speakers=0"):
+        corpus_plan(4, 0)
+
+
+def test_cli_small_corpus_has_every_emotion(tmp_path):
+    """The filed issue: 24 utterances per corpus used to have no sadness."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "cli"
+    res = subprocess.run(
+        [sys.executable, "-m", "agser", "simulate", "--out", str(out), "--utterances-per-corpus", "24"],
+        capture_output=True, text=True, cwd=REPO,
+    )
+    assert res.returncode == 0, res.stderr
+    m = read_manifest(out / "manifest.csv")
+    for corpus, rows in m.groupby("corpus"):
+        assert rows["emotion"].value_counts().to_dict() == {
+            "neutral": 6, "anger": 6, "happiness": 6, "sadness": 6}, corpus
+        per_speaker = rows.groupby("speaker")["emotion"].nunique()
+        assert len(per_speaker) == 8 and (per_speaker == 3).all()  # 3 utterances each, 3 emotions
+
+
+# ---- the articulatory truth on disk -------------------------------------------------
+
+def test_articulation_files_hold_the_audio_articulation(sim):
+    m = read_manifest(sim)
+    assert "articulation_path" in m.columns
+    raw = sim.read_text().splitlines()[1]
+    assert ",sim-crema/articulation/" in raw  # relative, as the other paths
+    for corpus, rows in m.groupby("corpus"):
+        for index, row in enumerate(rows.itertuples()):
+            art = read_articulation(row.articulation_path)
+            assert list(art.columns) == list(ARTICULATION_COLUMNS)
+            lm = read_openface_csv(row.landmarks_path)
+            assert len(art) == lm.n_frames
+            np.testing.assert_array_equal(art["time"].to_numpy(), lm.timestamps)
+            # the same text, too: the timestamp column of the landmark CSV
+            stamps = [line.split(", ")[2] for line in Path(row.landmarks_path).read_text().splitlines()[1:]]
+            times = [line.split(",")[0] for line in Path(row.articulation_path).read_text().splitlines()[1:]]
+            assert stamps == times
+            u = simulate_utterance(corpus, index=index, seed=3)
+            assert u["sentence"] == row.sentence
+            for name in ARTICULATION_COLUMNS[1:]:
+                np.testing.assert_allclose(art[name], u["frame_state"][name], rtol=0, atol=5.1e-7)
+            # the frame state is the audio's trajectories at the frame times
+            np.testing.assert_allclose(
+                np.interp(u["frame_state"]["time"], u["tracks"]["time"], u["tracks"]["jaw"]),
+                u["frame_state"]["jaw"], atol=0.05)
+
+
+def test_read_articulation_bad_files(tmp_path):
+    missing = tmp_path / "nope.csv"
+    with pytest.raises(ParameterError, match="nope.csv"):
+        read_articulation(missing)
+    good = "time,jaw,spread,round,closure\n0.000,0.1,0,0,0.6\n0.040,0.2,0,0,0.5\n"
+    cases = {
+        "truncated.csv": good[:-12],                      # last row cut short
+        "columns.csv": "time,jaw\n0.0,0.1\n",             # lip parameters missing
+        "empty.csv": "",
+        "header.csv": "time,jaw,spread,round,closure\n",  # no frames
+        "text.csv": good.replace("0.2", "abc"),
+        "order.csv": good.replace("0.040", "0.000"),      # times do not increase
+        "binary.csv": b"\xff\xfe\x00garbage\x00\n",
+    }
+    for name, text in cases.items():
+        p = tmp_path / name
+        p.write_bytes(text if isinstance(text, bytes) else text.encode())
+        with pytest.raises(InputError, match=name):
+            read_articulation(p)
+    p = tmp_path / "good.csv"
+    p.write_text(good)
+    assert read_articulation(p)["closure"].tolist() == [0.6, 0.5]
+
+
+# ---- the decoupled control ------------------------------------------------------------
+
+DEC = dict(seed=3, utterances_per_corpus=8, speakers_per_corpus=2)  # 4 utterances per speaker
+
+
+@pytest.fixture(scope="module")
+def coupled(tmp_path_factory):
+    return simulate(tmp_path_factory.mktemp("coupled"), **DEC)
+
+
+@pytest.fixture(scope="module")
+def decoupled(tmp_path_factory):
+    return simulate(tmp_path_factory.mktemp("decoupled"), decouple_gestures=True, **DEC)
+
+
+def test_decouple_false_is_the_default_byte_for_byte(sim, tmp_path):
+    off = simulate(tmp_path / "off", seed=3, utterances_per_corpus=N, decouple_gestures=False)
+    assert _hashes(off.parent) == _hashes(sim.parent)
+    assert "gesture_donor" not in read_manifest(off).columns
+
+
+def test_decoupled_changes_only_the_faces(coupled, decoupled):
+    a, b = _hashes(coupled.parent), _hashes(decoupled.parent)
+    assert a.keys() - {"manifest.csv"} == b.keys() - {"manifest.csv"}
+    for key in a:
+        if key == "manifest.csv":
+            continue
+        if "/landmarks/" in key:
+            assert a[key] != b[key], key
+        else:  # wav, TextGrid and articulation truth: this utterance's own
+            assert a[key] == b[key], key
+    mc, md = read_manifest(coupled), read_manifest(decoupled)
+    assert mc.drop(columns=[c for c in mc.columns if c.endswith("_path")]).equals(
+        md.drop(columns=[c for c in md.columns if c.endswith("_path")] + ["gesture_donor"]))
+    # decoupled faces keep this utterance's head pose and dropped frames
+    for rc, rd in zip(mc.itertuples(), md.itertuples()):
+        lc, ld = read_openface_csv(rc.landmarks_path), read_openface_csv(rd.landmarks_path)
+        np.testing.assert_array_equal(lc.success, ld.success)
+        np.testing.assert_allclose(lc.points[lc.success, 36:48], ld.points[ld.success, 36:48], atol=2e-3)
+    # deterministic for the seed
+    again = simulate(Path(str(decoupled.parent) + "-again"), decouple_gestures=True, **DEC)
+    assert _hashes(again.parent) == b
+
+
+def test_decoupled_donor_same_speaker_other_sentence(decoupled):
+    m = read_manifest(decoupled).set_index("utterance_id")
+    for uid, row in m.iterrows():
+        donor = m.loc[row["gesture_donor"]]
+        assert donor["corpus"] == row["corpus"] and donor["speaker"] == row["speaker"]
+        assert donor["sentence"] != row["sentence"] and donor["transcript"] != row["transcript"]
+    # simulate_utterance returns the same decoupled utterance, donor included
+    for corpus in ("sim-crema", "sim-improv"):
+        rows = m[m["corpus"] == corpus]
+        index = 5
+        row = rows.iloc[index]
+        u = simulate_utterance(corpus, index=index, decouple_gestures=True, **DEC)
+        assert rows.index[u["donor"]] == row["gesture_donor"]
+        lm = read_openface_csv(row["landmarks_path"])
+        ok = lm.success
+        np.testing.assert_allclose(lm.points[ok], u["landmarks"].points[ok], atol=5.1e-4)
+        coupled_u = simulate_utterance(corpus, index=index, **DEC)
+        np.testing.assert_array_equal(u["audio"], coupled_u["audio"])
+        for name in ("jaw", "closure"):
+            np.testing.assert_array_equal(u["frame_state"][name], coupled_u["frame_state"][name])
+            assert not np.array_equal(u["face_state"][name], u["frame_state"][name])
+    with pytest.raises(ParameterError, match="decouple_gestures='yes'"):
+        simulate_utterance("sim-crema", decouple_gestures="yes")
+    with pytest.raises(ParameterError, match="index=8"):
+        simulate_utterance("sim-crema", index=8, decouple_gestures=True, **DEC)
+
+
+def _opening_and_jaws(manifest_path):
+    """Per utterance: (lip opening on the landmarks, own true jaw, donor's true jaw warped)."""
+    m = read_manifest(manifest_path).set_index("utterance_id")
+    out = []
+    for uid, row in m.iterrows():
+        lm = read_openface_csv(row["landmarks_path"])
+        opening = np.linalg.norm(lm.points[:, 57] - lm.points[:, 51], axis=1)  # lower - upper lip
+        own = read_articulation(row["articulation_path"])
+        donor_jaw = None
+        if "gesture_donor" in m.columns:
+            d = m.loc[row["gesture_donor"]]
+            dart = read_articulation(d["articulation_path"])
+            scale = read_textgrid(d["alignment_path"]).duration / read_textgrid(row["alignment_path"]).duration
+            donor_jaw = np.interp(own["time"] * scale, dart["time"], dart["jaw"])
+        out.append((opening[lm.success], own["jaw"].to_numpy()[lm.success],
+                    None if donor_jaw is None else donor_jaw[lm.success]))
+    return out
+
+
+def test_decoupled_mouth_follows_the_donor(coupled, decoupled):
+    """The face of a decoupled utterance moves with its donor's jaw, not with its own."""
+    corr = lambda a, b: float(np.corrcoef(a, b)[0, 1])  # noqa: E731
+    with_own_coupled = [corr(o, j) for o, j, _ in _opening_and_jaws(coupled)]
+    dec = _opening_and_jaws(decoupled)
+    with_donor = np.array([corr(o, d) for o, _, d in dec])
+    with_own = np.array([corr(o, j) for o, j, _ in dec])
+    assert np.mean(with_own_coupled) > 0.6          # the measure works on coupled faces
+    assert np.mean(with_donor) > 0.6
+    assert np.mean(with_own) < np.mean(with_donor) - 0.3
+    assert (with_donor > with_own).mean() >= 0.9
+
+
+# ---- the Corpora chapter, executed with papermill ----------------------------------
 
 
 @pytest.mark.slow
-def test_corpora_chapter_runs(tmp_path):
-    import jupytext
-    import nbformat
-    import papermill
-
-    nb = jupytext.read(REPO / "book" / "corpora.py")
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    src = tmp_path / "corpora.ipynb"
-    nbformat.write(nb, src)
-    out = tmp_path / "corpora_out.ipynb"
+def test_corpora_chapter_runs(tmp_path, book_root, execute_chapter):
     data = {"source": "simulate", "seed": 1, "utterances_per_corpus": 8,
             "simulator": {"speakers_per_corpus": 2}}
-    papermill.execute_notebook(
-        str(src), str(out),
-        parameters={"run": "test", "work_dir": str(tmp_path / "work"),
-                    "tables_dir": str(tmp_path / "tables"), "repo_root": str(REPO), "data": data},
-        cwd=str(REPO), kernel_name="python3", progress_bar=False,
-    )
-    executed = nbformat.read(out, as_version=4)
+    root = book_root(tmp_path / "root", "test", {"data": data})
+    executed = execute_chapter("corpora", root, "test")
     outputs = [o for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     images = sum("image/png" in o.get("data", {}) for o in outputs)
     text = "\n".join(str(o.get("data", {}).get("text/markdown", "")) for o in outputs)
     assert images >= 4
     assert "16 utterances in 2 corpora" in text
     assert "Within corpus, speaker-independent" in text
-    assert (tmp_path / "tables" / "corpora_difficulty.csv").is_file()
+    assert (root / "papermill_runs" / "test" / "tables" / "corpora_difficulty.csv").is_file()
