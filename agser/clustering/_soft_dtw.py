@@ -32,11 +32,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import scipy.sparse
 import torch
 
 from agser.errors import ParameterError
 
 __all__ = [
+    "resolve_backend",
     "soft_dtw",
     "soft_dtw_batch",
     "soft_dtw_pairwise",
@@ -67,6 +69,39 @@ def _check_gamma(gamma):
     return gamma
 
 
+def resolve_backend(backend, device="cpu"):
+    """The soft-DTW engine a ``backend`` choice means on a ``device``.
+
+    Parameters
+    ----------
+    backend : "auto", "numba" or "torch"
+        ``"numba"``: compiled kernels (:mod:`agser.clustering._soft_dtw_numba`),
+        CPU, float64; ``"torch"``: the batched PyTorch programme, any device;
+        ``"auto"``: numba on the CPU, torch elsewhere (CUDA).
+    device : str or torch.device
+
+    Returns
+    -------
+    "numba" or "torch"
+
+    Examples
+    --------
+    >>> resolve_backend("auto", "cpu"), resolve_backend("auto", "cuda")
+    ('numba', 'torch')
+    """
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, TypeError) as err:
+        raise ParameterError(f"device={device!r} is not a torch device ({err})") from None
+    if backend == "auto":
+        return "numba" if kind == "cpu" else "torch"
+    if backend == "numba" and kind != "cpu":
+        raise ParameterError(f"backend='numba' runs on the CPU only; device={device!r} needs backend='torch'")
+    if backend not in ("numba", "torch"):
+        raise ParameterError(f"backend={backend!r} must be 'auto', 'numba' or 'torch'")
+    return backend
+
+
 def to_padded(dataset, dtype=np.float64):
     """A dataset of series as one NaN-free padded array and the series lengths.
 
@@ -93,23 +128,43 @@ def to_padded(dataset, dtype=np.float64):
     """
     if isinstance(dataset, torch.Tensor):
         dataset = dataset.detach().cpu().numpy()
+    if scipy.sparse.issparse(dataset):
+        raise ParameterError(f"a sparse {type(dataset).__name__} is not a dataset of series; pass a dense array")
+    if not isinstance(dataset, (list, tuple, np.ndarray)) and hasattr(dataset, "__array__"):
+        # array-likes (DataFrames, memmaps, ...) are read as arrays
+        dataset = np.asarray(dataset)
+    if isinstance(dataset, np.ndarray) and np.iscomplexobj(dataset):
+        raise ParameterError(f"Complex data not supported (dtype {dataset.dtype})")
     if isinstance(dataset, np.ndarray) and dataset.dtype != object:
         arr = np.asarray(dataset, dtype=dtype)
         if arr.ndim == 2:
             arr = arr[:, :, None]
         if arr.ndim != 3:
-            raise ParameterError(f"dataset of shape {arr.shape} must be (n, T, d) or (n, T)")
+            # the wording of scikit-learn's own message, which its estimator checks expect
+            raise ParameterError(
+                f"dataset of shape {arr.shape} must be (n, T, d) or (n, T); Reshape your data: "
+                "a single series x of shape (T, d) is x[None]"
+            )
+        if arr.shape[0] and (arr.shape[1] == 0 or arr.shape[2] == 0):
+            raise ParameterError(
+                f"series of 0 frames or 0 dimensions: found array with 0 feature(s) "
+                f"(shape={dataset.shape}) while a minimum of 1 is required."
+            )
         frame_ok = ~np.all(np.isnan(arr), axis=2)
         # tslearn: a series ends at its last frame that is not all-NaN
         lengths = np.where(frame_ok.any(axis=1), arr.shape[1] - np.argmax(frame_ok[:, ::-1], axis=1), 0)
         inside = np.arange(arr.shape[1])[None, :] < lengths[:, None]
         if np.isnan(arr[inside]).any():
             raise ParameterError("NaN inside a series (only trailing NaN padding is allowed)")
+        if np.isinf(arr).any():
+            raise ParameterError("a series holds an infinite value (inf)")
         X = np.nan_to_num(arr, nan=0.0)
         series_lengths = lengths
     else:
         series = []
         for idx, s in enumerate(dataset):
+            if np.iscomplexobj(s):
+                raise ParameterError(f"Complex data not supported (series {idx} is complex)")
             s = np.asarray(s, dtype=dtype)
             if s.ndim == 1:
                 s = s[:, None]
@@ -137,6 +192,8 @@ def to_padded(dataset, dtype=np.float64):
         X[owner[keep], frame[keep]] = np.nan_to_num(flat[keep], nan=0.0)
         if np.isnan(flat[keep]).any():
             raise ParameterError("NaN inside a series (only trailing NaN padding is allowed)")
+        if np.isinf(flat).any():
+            raise ParameterError("a series holds an infinite value (inf)")
     if len(X) == 0:
         raise ParameterError("dataset is empty")
     if np.any(series_lengths < 1):
@@ -392,7 +449,7 @@ def soft_dtw_grad(X, Y, gamma=1.0, x_lengths=None, y_lengths=None):
 
 def soft_dtw_pairwise(
     X, Y=None, gamma=1.0, x_lengths=None, y_lengths=None, device="cpu", dtype="float64",
-    max_pairs=16384,
+    max_pairs=16384, backend="auto",
 ):
     """Soft-DTW between every series of ``X`` and every series of ``Y``.
 
@@ -409,9 +466,13 @@ def soft_dtw_pairwise(
     device : str
         ``"cpu"`` or ``"cuda"``.
     dtype : "float32" or "float64"
+        Precision of the torch backend (the numba backend computes in float64).
     max_pairs : int
-        Pairs per vectorised call; bounds memory (about ``max_pairs * (Tx+Ty) * Tx``
-        numbers, times three with gradients).
+        Pairs per vectorised torch call; bounds memory (about
+        ``max_pairs * (Tx+Ty) * Tx`` numbers, times three with gradients).
+    backend : "auto", "numba" or "torch"
+        See :func:`resolve_backend`; ``"auto"`` is numba on the CPU (compiled,
+        pairs over ``NUMBA_NUM_THREADS`` threads), torch on CUDA.
 
     Returns
     -------
@@ -421,13 +482,25 @@ def soft_dtw_pairwise(
     --------
     >>> soft_dtw_pairwise([[1, 2, 2, 3]], [[1., 2., 3., 4.], [0, 0, 0, 0]], gamma=1.0).round(4)
     array([[-0.8954, 16.9999]])
+    >>> soft_dtw_pairwise([[1, 2, 2, 3]], [[1., 2., 3., 4.]], gamma=1.0, backend="torch").round(4)
+    array([[-0.8954]])
     """
+    gamma = _check_gamma(gamma)
+    if resolve_backend(backend, device) == "numba":
+        device, dtype = "cpu", "float64"
     Xt, lx = _dataset_tensor(X, x_lengths, device, dtype)
     if Y is None:
         Yt, ly = Xt, lx
     else:
         Yt, ly = _dataset_tensor(Y, y_lengths, device, dtype)
-    return _pairwise_tensor(Xt, lx, Yt, ly, _check_gamma(gamma), max_pairs).cpu().numpy().astype(np.float64)
+    if resolve_backend(backend, device) == "numba":
+        from agser.clustering._soft_dtw_numba import pairwise
+
+        def c(t):
+            return np.ascontiguousarray(t.numpy())
+
+        return pairwise(c(Xt), c(lx.to(torch.int64)), c(Yt), c(ly.to(torch.int64)), gamma)
+    return _pairwise_tensor(Xt, lx, Yt, ly, gamma, max_pairs).cpu().numpy().astype(np.float64)
 
 
 def _dataset_tensor(X, lengths, device, dtype):

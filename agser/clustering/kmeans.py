@@ -1,4 +1,4 @@
-"""Time-series k-means under soft-DTW, with batched PyTorch soft-DTW.
+"""Time-series k-means under soft-DTW, with batched soft-DTW (numba on CPU, PyTorch on CUDA).
 
 The estimator follows ``tslearn.clustering.TimeSeriesKMeans(metric="softdtw")``
 step for step (k-means++ seeding, assignment by soft-DTW, soft-DTW barycentres
@@ -13,6 +13,14 @@ by less than ``tol``) but computes every step as a few large batched calls:
   the set of per-cluster barycentres tslearn finds one by one; each objective
   evaluation is one batched soft-DTW + gradient call over all (centre, member)
   pairs, pairs sorted by length so chunks carry little padding.
+
+Two engines compute those calls: compiled numba kernels, one fused loop per
+pair and pairs over threads (:mod:`agser.clustering._soft_dtw_numba`; CPU,
+float64), and the PyTorch anti-diagonal programme
+(:mod:`agser.clustering._soft_dtw`; CPU or CUDA, float32 or float64). The
+numba engine is several times faster on CPU because nothing is dispatched per
+anti-diagonal; torch is the one for GPUs. ``backend="auto"`` picks numba on
+CPU and torch on CUDA.
 
 Differences from tslearn, on purpose:
 
@@ -41,24 +49,33 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+from sklearn.utils.validation import check_is_fitted
 
 from agser.clustering._soft_dtw import (
     _check_gamma,
     _pairwise_tensor,
     _torch_dtype,
     _value_and_grad_x,
+    resolve_backend,
     soft_dtw_batch,
     to_padded,
 )
 from agser.errors import ParameterError
 
-__all__ = ["SoftDTWKMeans", "resample_series"]
+__all__ = ["SoftDTWKMeans", "NotFittedError", "resample_series"]
 
-_PARAMS = (
-    "n_clusters", "gamma", "max_iter", "tol", "n_init", "max_iter_barycenter",
-    "tol_barycenter", "init", "barycenter_sample", "random_state", "backend", "device",
-    "dtype", "max_pairs", "n_threads", "verbose",
-)
+
+class NotFittedError(ParameterError, _SklearnNotFittedError):
+    """A model is used before ``fit``: scikit-learn's ``NotFittedError`` and agser's ``ParameterError``.
+
+    Examples
+    --------
+    >>> from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+    >>> issubclass(NotFittedError, SklearnNotFittedError) and issubclass(NotFittedError, ParameterError)
+    True
+    """
 
 
 def resample_series(x, length, size):
@@ -90,8 +107,14 @@ def resample_series(x, length, size):
     return np.stack([np.interp(t_new, t_old, x[:, j]) for j in range(x.shape[1])], axis=1)
 
 
-class SoftDTWKMeans:
+class SoftDTWKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
     """k-means of time series under soft-DTW (fast, batched; tslearn-compatible).
+
+    A scikit-learn estimator (``get_params``/``set_params``/``clone``,
+    ``fit_predict``, ``fit_transform``) whose samples are time series rather
+    than feature vectors: ``X`` is tslearn's ``(n, T, d)`` array, NaN-padded
+    after each series' end, a 2-D ``(n, T)`` array of univariate series, or a
+    list of ``(T_i, d)`` arrays.
 
     Parameters
     ----------
@@ -115,22 +138,30 @@ class SoftDTWKMeans:
         At most this many members per cluster enter a barycentre update
         (None: all). Trades exactness of the update for speed on large data.
     random_state : int, numpy Generator/RandomState or None
-    backend : "torch" or "tslearn"
+    backend : "auto", "numba", "torch" or "tslearn"
+        Engine of the soft-DTW computations. ``"numba"``: compiled kernels,
+        pairs over threads, float64, CPU only (the fastest on CPU);
+        ``"torch"``: the batched PyTorch programme, CPU or CUDA, in ``dtype``;
+        ``"auto"``: numba when ``device`` is the CPU, torch otherwise;
         ``"tslearn"`` fits ``tslearn.clustering.TimeSeriesKMeans(metric="softdtw")``
         (the reference) through this interface.
     device : str
-        Torch device, ``"cpu"`` or ``"cuda"``.
+        ``"cpu"`` or a torch device such as ``"cuda"`` (torch backend).
     dtype : "float32" or "float64"
-        Precision of the soft-DTW computations (float32 is about 2-3x faster on
-        CPU; the L-BFGS state is always float64).
+        Precision of the torch backend's soft-DTW (float32 is about 2-3x faster
+        on CPU; the L-BFGS state is always float64). The numba backend always
+        computes in float64.
     max_pairs : int
-        Pairs per vectorised soft-DTW call (bounds memory).
+        Pairs per vectorised torch soft-DTW call (bounds memory).
     n_threads : int or None
-        torch CPU threads while fitting and predicting (restored afterwards;
-        None: leave torch's setting). The default 1 is deliberate: each
-        diagonal step is a small operation, which two OpenMP threads speed up
-        little and, on a machine busy with other jobs, slow down many-fold
-        while one waits for the other.
+        CPU threads while fitting and predicting: torch's (restored afterwards;
+        None: leave torch's setting) and, with the numba backend, numba's
+        (None: numba's default, ``NUMBA_NUM_THREADS``, all cores unless set).
+        The default 1 is deliberate for torch: each diagonal step is a small
+        operation, which two OpenMP threads speed up little and, on a machine
+        busy with other jobs, slow down many-fold while one waits for the
+        other. The numba kernels split whole pairs over threads and scale with
+        free cores.
     verbose : bool
         Print the inertia of each iteration.
 
@@ -146,6 +177,24 @@ class SoftDTWKMeans:
         k-means iterations run by the kept initialisation.
     n_empty_reseeded_ : int
         Times an empty cluster was re-seeded.
+    n_features_in_ : int
+        Frame dimension ``d`` of the training series (not their length: series
+        of any length can be predicted).
+
+    See Also
+    --------
+    agser.clustering.soft_dtw_pairwise : the soft-DTW matrix ``transform`` returns.
+
+    Notes
+    -----
+    ``predict``, ``transform`` and ``save`` of an unfitted model raise
+    :class:`NotFittedError` (scikit-learn's, and a ``ParameterError``). A
+    refit discards everything learned by the previous fit.
+
+    References
+    ----------
+    .. [1] M. Cuturi, M. Blondel, "Soft-DTW: a differentiable loss function
+       for time-series", ICML 2017.
 
     Examples
     --------
@@ -157,6 +206,8 @@ class SoftDTWKMeans:
     [10, 10]
     >>> bool((km.predict(X) == km.labels_).all())
     True
+    >>> km.transform(X).shape
+    (20, 2)
     """
 
     def __init__(
@@ -171,7 +222,7 @@ class SoftDTWKMeans:
         init="k-means++",
         barycenter_sample=None,
         random_state=None,
-        backend="torch",
+        backend="auto",
         device="cpu",
         dtype="float32",
         max_pairs=16384,
@@ -195,25 +246,19 @@ class SoftDTWKMeans:
         self.n_threads = n_threads
         self.verbose = verbose
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # samples are series: (n, T, d) arrays and lists of (T_i, d) arrays are taken
+        tags.input_tags.three_d_array = True
+        return tags
+
     # ------------------------------------------------------------------ API
-    def get_params(self, deep=True):
-        """Constructor parameters (scikit-learn convention)."""
-        return {p: getattr(self, p) for p in _PARAMS}
-
-    def set_params(self, **params):
-        """Set constructor parameters (scikit-learn convention)."""
-        for key, value in params.items():
-            if key not in _PARAMS:
-                raise ParameterError(f"unknown parameter {key!r} for SoftDTWKMeans")
-            setattr(self, key, value)
-        return self
-
     def fit(self, X, y=None):
         """Cluster a dataset.
 
         Parameters
         ----------
-        X : array (n, T, d) NaN-padded, or list of arrays (T_i, d)
+        X : array (n, T, d) NaN-padded, array (n, T), or list of arrays (T_i, d)
             Series (for gesture segments: frames x 24 coordinates, IPD units).
         y : ignored
 
@@ -221,26 +266,30 @@ class SoftDTWKMeans:
         -------
         self
         """
-        self._check_params()
-        with _threads(self.n_threads):
-            return self._fit(X)
+        # a refit starts from nothing: no attribute of an earlier fit (such as
+        # the tslearn backend's tslearn_model_) may survive into this one
+        for name in [v for v in vars(self) if v.endswith("_") and not v.startswith("__")]:
+            delattr(self, name)
+        backend = self._check_params()
+        with _threads(self.n_threads, backend):
+            return self._fit(X, backend)
 
-    def _fit(self, X):
+    def _fit(self, X, backend):
         Xp, lengths = to_padded(X)
         n = len(Xp)
         if n < self.n_clusters:
-            raise ParameterError(f"n_clusters={self.n_clusters} exceeds the {n} series given")
-        if self.backend == "tslearn":
+            raise ParameterError(
+                f"n_clusters={self.n_clusters} exceeds the {n} series given (n_samples={n})"
+            )
+        if backend == "tslearn":
             return self._fit_tslearn(Xp, lengths)
         rng = _generator(self.random_state)
-        dev = torch.device(self.device)
-        dt = _torch_dtype(self.dtype)
-        Xt = torch.as_tensor(Xp, dtype=dt, device=dev)
-        lt = torch.as_tensor(lengths, device=dev)
+        ops = self._ops(backend)
+        Xt, lt = ops.tensors(Xp, lengths)
         best = None
         for run in range(int(self.n_init)):
-            centres = self._initial_centres(Xp, lengths, Xt, lt, rng)
-            result = self._fit_one(Xt, lt, centres, rng)
+            centres = self._initial_centres(Xp, lengths, Xt, lt, rng, ops)
+            result = self._fit_one(Xt, lt, centres, rng, ops)
             if self.verbose and self.n_init > 1:
                 print(f"init {run + 1}: inertia {result[2]:.6g}")
             if best is None or result[2] < best[2]:
@@ -249,16 +298,12 @@ class SoftDTWKMeans:
         self.n_features_in_ = Xp.shape[2]
         return self
 
-    def fit_predict(self, X, y=None):
-        """Fit and return ``labels_``."""
-        return self.fit(X).labels_
-
     def transform(self, X):
         """Soft-DTW of each series to each centre.
 
         Parameters
         ----------
-        X : array (n, T, d) NaN-padded, or list of arrays (T_i, d)
+        X : array (n, T, d) NaN-padded, array (n, T), or list of arrays (T_i, d)
 
         Returns
         -------
@@ -271,19 +316,25 @@ class SoftDTWKMeans:
                 f"series have {Xp.shape[2]} dimensions per frame; the model was fitted on "
                 f"{self.cluster_centers_.shape[2]}"
             )
-        dev = torch.device(self.device)
-        dt = _torch_dtype(self.dtype)
-        with _threads(getattr(self, "n_threads", None)):
-            return self._transform(Xp, lengths, dev, dt)
-
-    def _transform(self, Xp, lengths, dev, dt):
-        return self._distances(
-            torch.as_tensor(Xp, dtype=dt, device=dev), torch.as_tensor(lengths, device=dev),
-            torch.as_tensor(self.cluster_centers_, dtype=dt, device=dev),
-        ).cpu().numpy().astype(np.float64)
+        backend = resolve_backend("auto" if self.backend == "tslearn" else self.backend, self.device)
+        ops = self._ops(backend)
+        with _threads(getattr(self, "n_threads", None), backend):
+            Xt, lt = ops.tensors(Xp, lengths)
+            return self._distances(Xt, lt, ops.centres(self.cluster_centers_), ops).cpu().numpy().astype(
+                np.float64
+            )
 
     def predict(self, X):
-        """Index of the nearest centre (by soft-DTW) of each series; ndarray (n,) int."""
+        """Index of the nearest centre (by soft-DTW) of each series.
+
+        Parameters
+        ----------
+        X : array (n, T, d) NaN-padded, array (n, T), or list of arrays (T_i, d)
+
+        Returns
+        -------
+        ndarray (n,) int64
+        """
         return self.transform(X).argmin(axis=1)
 
     def save(self, path):
@@ -323,6 +374,16 @@ class SoftDTWKMeans:
     def load(cls, path):
         """Read a model written by :meth:`save`.
 
+        Parameters
+        ----------
+        path : str or Path
+
+        Returns
+        -------
+        SoftDTWKMeans
+            Fitted (centres, labels, inertia, iterations), with the saved
+            parameters; an array ``init`` comes back as ``"k-means++"``.
+
         Examples
         --------
         >>> import tempfile, os
@@ -349,11 +410,15 @@ class SoftDTWKMeans:
 
     # ------------------------------------------------------------- internals
     def _check_params(self):
+        """Validate the parameters (at fit time, as scikit-learn wants); the resolved backend."""
         if not (isinstance(self.n_clusters, (int, np.integer)) and self.n_clusters >= 1):
             raise ParameterError(f"n_clusters={self.n_clusters!r} must be a positive integer")
         _check_gamma(self.gamma)
-        if self.backend not in ("torch", "tslearn"):
-            raise ParameterError(f"backend={self.backend!r} must be 'torch' or 'tslearn'")
+        if self.backend not in ("auto", "numba", "torch", "tslearn"):
+            raise ParameterError(
+                f"backend={self.backend!r} must be 'auto', 'numba', 'torch' or 'tslearn'"
+            )
+        backend = self.backend if self.backend == "tslearn" else resolve_backend(self.backend, self.device)
         _torch_dtype(self.dtype)
         for name in ("max_iter", "n_init", "max_pairs"):
             v = getattr(self, name)
@@ -371,25 +436,25 @@ class SoftDTWKMeans:
             self.init, "__array__"
         ):
             raise ParameterError(f"init={self.init!r} must be 'k-means++', 'random' or an array")
+        return backend
 
     def _check_fitted(self):
-        if not hasattr(self, "cluster_centers_"):
-            raise ParameterError("this SoftDTWKMeans is not fitted yet; call fit first")
+        try:
+            check_is_fitted(self, "cluster_centers_")
+        except _SklearnNotFittedError as err:
+            raise NotFittedError(f"{err} (this SoftDTWKMeans is not fitted yet; call fit first)") from None
 
-    def _distances(self, Xt, lt, centres):
+    def _ops(self, backend):
+        if backend == "numba":
+            return _NumbaOps(self.gamma)
+        return _TorchOps(self.gamma, self.device, self.dtype, self.max_pairs)
+
+    def _distances(self, Xt, lt, centres, ops):
         k, Tc = centres.shape[:2]
         lc = torch.full((k,), Tc, dtype=torch.int64, device=centres.device)
-        return _pairwise_tensor(Xt, lt, centres, lc, float(self.gamma), self.max_pairs)
+        return ops.pairwise(Xt, lt, centres, lc)
 
-    def _self_sdtw(self, Xt, lt):
-        """soft-DTW of each series with itself, (n,)."""
-        out = torch.empty(len(Xt), dtype=Xt.dtype, device=Xt.device)
-        for sl in _chunks(len(Xt), self.max_pairs):
-            T = int(lt[sl].max())
-            out[sl] = soft_dtw_batch(Xt[sl, :T], Xt[sl, :T], self.gamma, lt[sl], lt[sl])
-        return out
-
-    def _initial_centres(self, Xp, lengths, Xt, lt, rng):
+    def _initial_centres(self, Xp, lengths, Xt, lt, rng, ops):
         k, (n, T, d) = self.n_clusters, Xp.shape
         if hasattr(self.init, "__array__"):
             init = np.asarray(self.init, dtype=np.float64)
@@ -401,19 +466,21 @@ class SoftDTWKMeans:
         if self.init == "random":
             ids = rng.choice(n, size=k, replace=False)
         else:
-            ids = self._kmeans_pp(Xt, lt, rng)
+            ids = self._kmeans_pp(Xt, lt, rng, ops)
         return np.stack([resample_series(Xp[i], lengths[i], T) for i in ids])
 
-    def _kmeans_pp(self, Xt, lt, rng):
+    def _kmeans_pp(self, Xt, lt, rng, ops=None):
         """k-means++ seeds (indices) under the soft-DTW divergence."""
+        if ops is None:
+            ops = self._ops(resolve_backend(self.backend, self.device) if self.backend != "tslearn" else "auto")
         n, k = len(Xt), self.n_clusters
-        self_x = self._self_sdtw(Xt, lt)
+        self_x = ops.self_values(Xt, lt)
         n_trials = 2 + int(np.log(k))
 
         def divergence(ids):
             ids_t = torch.as_tensor(np.asarray(ids), device=Xt.device)
             T = int(lt[ids_t].max())
-            P = _pairwise_tensor(Xt[ids_t, :T], lt[ids_t], Xt, lt, float(self.gamma), self.max_pairs)
+            P = ops.pairwise(Xt[ids_t, :T], lt[ids_t], Xt, lt)
             return (P - 0.5 * (self_x[ids_t][:, None] + self_x[None, :])).clamp_(min=0.0)
 
         ids = [int(rng.integers(n))]
@@ -432,36 +499,35 @@ class SoftDTWKMeans:
             closest = dc[best]
         return ids
 
-    def _fit_one(self, Xt, lt, centres, rng):
+    def _fit_one(self, Xt, lt, centres, rng, ops):
         from scipy.optimize import minimize
 
         old_inertia = np.inf
         reseeded = 0
         it = 0
         for it in range(1, int(self.max_iter) + 1):
-            labels, centres, n_re, inertia = self._assign(Xt, lt, centres)
+            labels, centres, n_re, inertia = self._assign(Xt, lt, centres, ops)
             reseeded += n_re
             if self.verbose:
                 print(f"iteration {it}: inertia {inertia:.6g}")
-            centres = self._barycentres(Xt, lt, labels, centres, rng, minimize)
+            centres = self._barycentres(Xt, lt, labels, centres, rng, minimize, ops)
             if abs(old_inertia - inertia) < self.tol:
                 break
             old_inertia = inertia
-        labels, centres, n_re, inertia = self._assign(Xt, lt, centres)
+        labels, centres, n_re, inertia = self._assign(Xt, lt, centres, ops)
         reseeded += n_re
         return centres, labels.cpu().numpy(), inertia, it, reseeded
 
-    def _assign(self, Xt, lt, centres):
+    def _assign(self, Xt, lt, centres, ops):
         """Nearest centres, empty clusters reseeded: (labels, centres, n reseeded, inertia)."""
-        dev, dt = Xt.device, Xt.dtype
-        dist = self._distances(Xt, lt, torch.as_tensor(centres, dtype=dt, device=dev))
-        labels, centres, n_re = self._reseed_empty(Xt, lt, dist, dist.argmin(dim=1), centres)
+        dist = self._distances(Xt, lt, ops.centres(centres), ops)
+        labels, centres, n_re = self._reseed_empty(Xt, lt, dist, dist.argmin(dim=1), centres, ops)
         if n_re:  # reseeded centres moved: the inertia is measured against the new ones
-            dist = self._distances(Xt, lt, torch.as_tensor(centres, dtype=dt, device=dev))
+            dist = self._distances(Xt, lt, ops.centres(centres), ops)
         inertia = float(dist.gather(1, labels[:, None]).double().mean())
         return labels, centres, n_re, inertia
 
-    def _reseed_empty(self, Xt, lt, dist, labels, centres):
+    def _reseed_empty(self, Xt, lt, dist, labels, centres, ops):
         k, Tc = centres.shape[:2]
         counts = torch.bincount(labels, minlength=k)
         empty = torch.nonzero(counts == 0).flatten().tolist()
@@ -470,11 +536,11 @@ class SoftDTWKMeans:
         centres = centres.copy()
         labels = labels.clone()
         own = dist.gather(1, labels[:, None])[:, 0]
-        self_x = self._self_sdtw(Xt, lt)
+        self_x = ops.self_values(Xt, lt)
         # divergence to own centre (the centre's self term is common to its members
         # but differs between clusters, so it is included)
-        C = torch.as_tensor(centres, dtype=Xt.dtype, device=Xt.device)
-        self_c = soft_dtw_batch(C, C, self.gamma)
+        C = ops.centres(centres)
+        self_c = ops.self_values(C, torch.full((k,), Tc, dtype=torch.int64, device=C.device))
         badness = (own - 0.5 * (self_x + self_c[labels])).double()
         for c in empty:
             counts = torch.bincount(labels, minlength=k)
@@ -487,12 +553,11 @@ class SoftDTWKMeans:
             centres[c] = resample_series(Xt[i].double().cpu().numpy(), L, Tc)
         return labels, centres, len(empty)
 
-    def _barycentres(self, Xt, lt, labels, centres, rng, minimize):
+    def _barycentres(self, Xt, lt, labels, centres, rng, minimize, ops):
         if self.max_iter_barycenter == 0:
             return centres
-        k, Tc, d = centres.shape
-        dev, dt = Xt.device, Xt.dtype
-        members = torch.arange(len(Xt), device=dev)
+        k = centres.shape[0]
+        members = torch.arange(len(Xt), device=Xt.device)
         if self.barycenter_sample is not None:
             lab = labels.cpu().numpy()
             keep = []
@@ -501,37 +566,16 @@ class SoftDTWKMeans:
                 if len(idx) > self.barycenter_sample:
                     idx = rng.choice(idx, size=int(self.barycenter_sample), replace=False)
                 keep.append(idx)
-            members = torch.as_tensor(np.sort(np.concatenate(keep)), device=dev)
+            members = torch.as_tensor(np.sort(np.concatenate(keep)), device=Xt.device)
         # sort by length so that each chunk pads little
         order = torch.argsort(lt[members], stable=True)
         members = members[order]
-        lab_m = labels[members]
-        chunks = []
-        for sl in _chunks(len(members), self.max_pairs):
-            idx = members[sl]
-            T = int(lt[idx].max())
-            chunks.append((Xt[idx, :T], lt[idx], lab_m[sl]))
-        lc_full = {}
-        gamma = float(self.gamma)
-
-        def objective(z):
-            C = torch.as_tensor(z.reshape(k, Tc, d), dtype=dt, device=dev)
-            total = torch.zeros((), dtype=torch.float64, device=dev)
-            G = torch.zeros((k, Tc, d), dtype=dt, device=dev)
-            for Xc, lx, lab in chunks:
-                B = len(lab)
-                if B not in lc_full:
-                    lc_full[B] = torch.full((B,), Tc, dtype=torch.int64, device=dev)
-                vals, gC = _value_and_grad_x(C[lab], Xc, lc_full[B], lx, gamma)
-                total += vals.double().sum()
-                G.index_add_(0, lab, gC)
-            return float(total), G.double().cpu().numpy().ravel()
-
+        objective = ops.barycentre_objective(Xt, lt, members, labels[members], centres.shape)
         res = minimize(
             objective, centres.ravel().astype(np.float64), method="L-BFGS-B", jac=True,
             tol=self.tol_barycenter, options={"maxiter": int(self.max_iter_barycenter)},
         )
-        return res.x.reshape(k, Tc, d)
+        return res.x.reshape(centres.shape)
 
     def _fit_tslearn(self, Xp, lengths):
         from tslearn.clustering import TimeSeriesKMeans
@@ -569,19 +613,148 @@ class SoftDTWKMeans:
         return self
 
 
-class _threads:
-    """Set torch's CPU thread count for a block, then restore it."""
+class _TorchOps:
+    """The fit's soft-DTW calls on torch tensors (CPU or CUDA, float32 or float64)."""
 
-    def __init__(self, n):
+    def __init__(self, gamma, device, dtype, max_pairs):
+        self.gamma = float(gamma)
+        self.device = torch.device(device)
+        self.dtype = _torch_dtype(dtype)
+        self.max_pairs = int(max_pairs)
+
+    def tensors(self, Xp, lengths):
+        return (torch.as_tensor(Xp, dtype=self.dtype, device=self.device),
+                torch.as_tensor(lengths, device=self.device))
+
+    def centres(self, C):
+        return torch.as_tensor(C, dtype=self.dtype, device=self.device)
+
+    def pairwise(self, A, la, B, lb):
+        """(n, m) soft-DTW of every series of A with every series of B."""
+        return _pairwise_tensor(A, la, B, lb, self.gamma, self.max_pairs)
+
+    def self_values(self, A, la):
+        """soft-DTW of each series with itself, (n,)."""
+        out = torch.empty(len(A), dtype=A.dtype, device=A.device)
+        for sl in _chunks(len(A), self.max_pairs):
+            T = int(la[sl].max())
+            out[sl] = soft_dtw_batch(A[sl, :T], A[sl, :T], self.gamma, la[sl], la[sl])
+        return out
+
+    def barycentre_objective(self, Xt, lt, members, lab_m, shape):
+        """``z -> (sum of soft-DTW of members to their centres, gradient)`` for L-BFGS-B."""
+        k, Tc, d = shape
+        dev, dt = Xt.device, Xt.dtype
+        chunks = []
+        for sl in _chunks(len(members), self.max_pairs):
+            idx = members[sl]
+            T = int(lt[idx].max())
+            chunks.append((Xt[idx, :T], lt[idx], lab_m[sl]))
+        lc_full = {}
+        gamma = self.gamma
+
+        def objective(z):
+            C = torch.as_tensor(z.reshape(k, Tc, d), dtype=dt, device=dev)
+            total = torch.zeros((), dtype=torch.float64, device=dev)
+            G = torch.zeros((k, Tc, d), dtype=dt, device=dev)
+            for Xc, lx, lab in chunks:
+                B = len(lab)
+                if B not in lc_full:
+                    lc_full[B] = torch.full((B,), Tc, dtype=torch.int64, device=dev)
+                vals, gC = _value_and_grad_x(C[lab], Xc, lc_full[B], lx, gamma)
+                total += vals.double().sum()
+                G.index_add_(0, lab, gC)
+            return float(total), G.double().cpu().numpy().ravel()
+
+        return objective
+
+
+class _NumbaOps:
+    """The fit's soft-DTW calls through the numba kernels.
+
+    The data stay CPU float64 torch tensors, so that the estimator's
+    bookkeeping (argmin, bincount, gather) is shared with the torch engine;
+    the kernels read them as numpy arrays without a copy.
+    """
+
+    def __init__(self, gamma):
+        from agser.clustering import _soft_dtw_numba
+
+        self.K = _soft_dtw_numba
+        self.gamma = float(gamma)
+
+    def tensors(self, Xp, lengths):
+        return (torch.from_numpy(np.ascontiguousarray(Xp, dtype=np.float64)),
+                torch.from_numpy(np.ascontiguousarray(lengths, dtype=np.int64)))
+
+    def centres(self, C):
+        return torch.as_tensor(np.ascontiguousarray(C, dtype=np.float64))
+
+    def pairwise(self, A, la, B, lb):
+        return torch.from_numpy(self.K.pairwise(_np(A), _np(la), _np(B), _np(lb), self.gamma))
+
+    def self_values(self, A, la):
+        a, l = _np(A), _np(la)
+        return torch.from_numpy(self.K.paired(a, l, a, l, self.gamma, False)[0])
+
+    def barycentre_objective(self, Xt, lt, members, lab_m, shape):
+        import numba
+
+        # the members' lane layout is built once per barycentre update, not per L-BFGS step
+        plan = self.K.barycentre_plan(_np(Xt[members]), _np(lt[members]), _np(lab_m), shape[0])
+        gamma, K = self.gamma, self.K
+        # the thread count in force for this fit (see _threads)
+        n_threads = numba.get_num_threads()
+
+        def objective(z):
+            total, G = K.barycentre_objective(z.reshape(shape), plan, gamma, n_threads)
+            return float(total), G.ravel()
+
+        return objective
+
+
+def _np(t):
+    """A CPU tensor as the C-contiguous float64 / int64 array the kernels are compiled for."""
+    a = t.numpy()
+    return np.ascontiguousarray(a, dtype=np.int64 if a.dtype.kind in "iu" else np.float64)
+
+
+class _threads:
+    """Set the CPU thread counts for a block, then restore them.
+
+    torch backend: torch's threads. numba backend: numba's threads, with torch
+    (whose few small bookkeeping operations remain) and BLAS at one thread:
+    their idle OpenMP / OpenBLAS workers spin for a while after each call and
+    would take the cores from numba's (measured: 2 numba threads 4x slower
+    than 1 without this).
+    """
+
+    def __init__(self, n, backend="torch"):
         self.n = n
+        self.numba = backend == "numba"
 
     def __enter__(self):
         self.old = torch.get_num_threads()
-        if self.n is not None:
+        if self.numba:
+            import numba
+            from threadpoolctl import threadpool_limits
+
+            torch.set_num_threads(1)
+            self.blas = threadpool_limits(limits=1, user_api="blas")
+            self.old_numba = numba.get_num_threads()
+            if self.n is not None:
+                # numba cannot go above the pool it started with (NUMBA_NUM_THREADS)
+                numba.set_num_threads(max(1, min(int(self.n), numba.config.NUMBA_NUM_THREADS)))
+        elif self.n is not None:
             torch.set_num_threads(int(self.n))
 
     def __exit__(self, *exc):
         torch.set_num_threads(self.old)
+        if self.numba:
+            import numba
+
+            numba.set_num_threads(self.old_numba)
+            self.blas.restore_original_limits()
         return False
 
 
