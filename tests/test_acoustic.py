@@ -96,7 +96,7 @@ def test_load_waveform_resamples_and_flags_bad_files(tmp_path):
         load_waveform(tmp_path / "silent.wav")
 
 
-# -- the run-level encoder pass (agser.analysis.pipeline) ------------------------
+# -- the run-level encoder pass (agser.run.Run) ---------------------------------
 
 ENC = {"encoder": "logmel", "options": {"n_mels": 16}}
 TINY_EXTRACT = {"landmarks": "auto", "aligner": "auto", "workers": 1}
@@ -109,22 +109,24 @@ def test_acoustic_segments_are_keyed_by_audio_content(tmp_path):
     text did share them."""
     import pandas as pd
 
-    from agser.analysis.pipeline import run_acoustic_segments
-    from agser.runs import run_manifest, run_segments
+    from agser.run import Run
 
     runs = []
     for snr in (5.0, 30.0):
-        data = {"source": "simulate", "seed": 0, "utterances_per_corpus": 4, "simulator": {"snr_db": snr}}
-        manifest = run_manifest(data, tmp_path / "work").read_text()
-        segments = pd.read_parquet(run_segments(data, TINY_EXTRACT, tmp_path / "work") / "segments.parquet")
-        runs.append((manifest, segments, run_acoustic_segments(data, TINY_EXTRACT, ENC, tmp_path / "work")))
+        params = {"data": {"source": "simulate", "seed": 0, "utterances_per_corpus": 4,
+                           "simulator": {"snr_db": snr}},
+                  "extract": TINY_EXTRACT, "acoustic": ENC}
+        run = Run(params, work_dir=tmp_path / "work")
+        manifest = run.manifest_path().read_text()
+        segments = pd.read_parquet(run.segments_dir() / "segments.parquet")
+        runs.append((manifest, segments, run.acoustic_segments()))
     # the premise: nothing but the audio tells the two apart
     assert runs[0][0] == runs[1][0] and runs[0][1].equals(runs[1][1])
     a, b = runs[0][2]["embeddings"], runs[1][2]["embeddings"]
     assert a.shape == b.shape and np.isfinite(a).all() and np.isfinite(b).all()
     assert not np.allclose(a, b)
     # and the second is what a fresh store computes for that simulation
-    fresh = run_acoustic_segments(data, TINY_EXTRACT, ENC, tmp_path / "fresh")
+    fresh = Run(params, work_dir=tmp_path / "fresh").acoustic_segments()
     np.testing.assert_array_equal(fresh["embeddings"], b)
 
 
@@ -132,10 +134,10 @@ def test_acoustic_segments_are_keyed_by_audio_content(tmp_path):
 def test_one_encoder_pass_feeds_segments_and_ser_with_failure_rows(tmp_path):
     """Chapter 5's segment embeddings and SER's features come from the same cached frames;
     a missing and an unreadable audio file are failure rows in both, not a stopped run."""
-    from agser.analysis.pipeline import run_acoustic_segments, run_encoded_utterances
     from agser.corpora import read_manifest, write_manifest
     from agser.corpora.simulator import simulate
-    from agser.ser.pipeline import ser_features
+    from agser.extract import load_segments
+    from agser.run import Run
 
     manifest = read_manifest(simulate(tmp_path / "sim", seed=0, utterances_per_corpus=3))
     missing, broken = manifest["utterance_id"].iloc[0], manifest["utterance_id"].iloc[4]
@@ -143,39 +145,55 @@ def test_one_encoder_pass_feeds_segments_and_ser_with_failure_rows(tmp_path):
     manifest.loc[0, "audio_path"] = str(tmp_path / "missing.wav")
     manifest.loc[4, "audio_path"] = str(tmp_path / "broken.wav")
     write_manifest(manifest, tmp_path / "manifest.csv")
-    data = {"source": "manifest", "manifest": str(tmp_path / "manifest.csv")}
+    params = {"data": {"source": "manifest", "manifest": str(tmp_path / "manifest.csv")},
+              "extract": TINY_EXTRACT, "acoustic": ENC, "ser": {"frame_pool": 4}}
     work = tmp_path / "work"
 
-    enc = run_encoded_utterances(data, ENC, work)
+    enc = Run(params, work_dir=work).encoded()
     assert list(enc["failures"]["utterance_id"]) == [missing, broken]
     assert "does not exist" in enc["failures"]["reason"].iloc[0]
     assert list(enc["features"]) == [u for u in manifest["utterance_id"] if u not in (missing, broken)]
-    stored = sorted((work / "store" / "encoded_utterance").glob("*.pkl"))
+    # one memory-mappable .npy per encoded utterance; the unreadable file's failure is stored
+    # too (the same bytes fail the same way), the missing one's is not (no content to key by)
+    stored = sorted((work / "store" / "encoded_utterance").glob("*.npy"))
     assert len(stored) == len(enc["features"])
+    assert not list((work / "store" / "encoded_utterance").glob("*.pkl"))
+    assert len(list((work / "store" / "encoded_utterance-failed").glob("*.pkl"))) == 1
 
-    seg = run_acoustic_segments(data, TINY_EXTRACT, ENC, work)
-    ser = ser_features(data, ENC, work, frame_pool=4)
-    # no second encoding: the store holds the same per-utterance frames, nothing else
-    assert sorted((work / "store" / "encoded_utterance").glob("*.pkl")) == stored
-    assert list(ser["failures"]["utterance_id"]) == [missing, broken]
-    assert ser["frame_rate"] == enc["frame_rate"] / 4 and list(ser["features"]) == list(enc["features"])
+    # another Run object on the same work folder: the same stored frames, nothing encoded again
+    run = Run(params, work_dir=work)
+    mtimes = [p.stat().st_mtime_ns for p in stored]
+    seg = run.acoustic_segments()
+    corpora = run.ser_corpora()
+    assert sorted((work / "store" / "encoded_utterance").glob("*.npy")) == stored
+    assert [p.stat().st_mtime_ns for p in stored] == mtimes
+    # SER reads those frames (pooled over ser.frame_pool as it reads them) and has the same failures
+    assert list(run.ser_failures()["utterance_id"]) == [missing, broken]
+    assert sorted(u for c in corpora.values() for u in c.utterance_id) == sorted(enc["features"])
+    for c in corpora.values():
+        assert c.pool == 4 and c.frame_rate == enc["frame_rate"] / 4
+        assert list(c.features) == list(enc["features"])
 
-    from agser.extract import load_segments
-
-    segments, _ = load_segments(work / "extract" / "default")
+    segments, _ = load_segments(run.segments_dir())
     # failure rows for the failed utterances that have segments (extraction may drop one
     # without audio before: it is then extraction's failure row)
     assert broken in set(segments["utterance_id"])
     assert set(seg["failures"]["utterance_id"]) == {missing, broken} & set(segments["utterance_id"])
     uid = list(enc["features"])[0]
     frames = enc["features"][uid]
+    assert isinstance(frames, np.memmap), "stored frames are read memory-mapped"
     assert frames.dtype == np.float32 and frames.shape[0] == enc["n_layers"] == 4
     rows = np.flatnonzero(segments["utterance_id"].to_numpy() == uid)
     np.testing.assert_array_equal(
         seg["embeddings"][rows],
         pool_spans(frames, enc["frame_rate"], segments[["start", "end"]].to_numpy()[rows],
                    frame_offset=enc["frame_offset"]))
+    from agser.ser.data import pool_frames
+
     T = frames.shape[1] // 4 * 4
-    np.testing.assert_allclose(ser["features"][uid], frames[:, :T].reshape(4, T // 4, 4, -1).mean(2), rtol=1e-6)
+    corpus = next(c for c in corpora.values() if uid in set(c.utterance_id))
+    assert corpus.lengths[list(corpus.utterance_id).index(uid)] == T // 4
+    np.testing.assert_allclose(pool_frames(corpus.features[uid], corpus.pool),
+                               frames[:, :T].reshape(4, T // 4, 4, -1).mean(2), rtol=1e-6)
     bad = np.isin(segments["utterance_id"].to_numpy(), [missing, broken])
     assert np.isnan(seg["embeddings"][bad]).all() and np.isfinite(seg["embeddings"][~bad]).all()
