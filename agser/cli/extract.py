@@ -9,7 +9,7 @@ def add_arguments(parser):
                         help="output folder: segments.parquet, segment_frames.npy, failures.csv, summary.json")
     from agser.cli import schema_option
 
-    for key in ("workers", "scheduler", "landmarks", "aligner", "max_gap", "min_speech_score"):
+    for key in ("workers", "scheduler", "landmarks", "aligner", "max_gap", "min_speech_score", "phone_set"):
         schema_option(parser, "extract", key)
     parser.add_argument("--pronunciation", action="append", default=[], metavar="WORD=PHONES",
                         help="pronunciation of an out-of-vocabulary word, e.g. 'agser=EY1 JH S ER0' (repeatable)")

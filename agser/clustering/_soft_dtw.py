@@ -494,12 +494,17 @@ def soft_dtw_pairwise(
     else:
         Yt, ly = _dataset_tensor(Y, y_lengths, device, dtype)
     if resolve_backend(backend, device) == "numba":
+        from threadpoolctl import threadpool_limits
+
         from agser.clustering._soft_dtw_numba import pairwise
 
         def c(t):
             return np.ascontiguousarray(t.numpy())
 
-        return pairwise(c(Xt), c(lx.to(torch.int64)), c(Yt), c(ly.to(torch.int64)), gamma)
+        # BLAS computes small frame products between the kernels: one thread, so
+        # that its idle workers do not spin on the cores numba's threads need
+        with threadpool_limits(limits=1, user_api="blas"):
+            return pairwise(c(Xt), c(lx.to(torch.int64)), c(Yt), c(ly.to(torch.int64)), gamma)
     return _pairwise_tensor(Xt, lx, Yt, ly, gamma, max_pairs).cpu().numpy().astype(np.float64)
 
 

@@ -71,7 +71,8 @@ def fit_gesture_clusters(segments, frames, mask, params):
     segments : pandas.DataFrame
         The extraction's segment table.
     frames : list of array, each (n_frames_i, 12, 2)
-        The mouth gesture of each segment (row ``i`` of ``segments``).
+        The mouth gesture of each segment (row ``i`` of ``segments``), as the
+        run clusters it (:func:`agser.gestures.speaker.gesture_frames`).
     mask : array of bool, (n_segments,)
         The segments to cluster (:func:`agser.analysis.selection.select_segments`);
         those with a missing frame are left out and counted.

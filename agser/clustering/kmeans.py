@@ -153,15 +153,16 @@ class SoftDTWKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         computes in float64.
     max_pairs : int
         Pairs per vectorised torch soft-DTW call (bounds memory).
-    n_threads : int or None
-        CPU threads while fitting and predicting: torch's (restored afterwards;
-        None: leave torch's setting) and, with the numba backend, numba's
-        (None: numba's default, ``NUMBA_NUM_THREADS``, all cores unless set).
-        The default 1 is deliberate for torch: each diagonal step is a small
+    n_threads : "auto", int or None
+        CPU threads while fitting and predicting (restored afterwards): the
+        torch backend's torch threads, or the numba backend's numba threads.
+        ``"auto"``: 1 for torch, deliberately (each diagonal step is a small
         operation, which two OpenMP threads speed up little and, on a machine
         busy with other jobs, slow down many-fold while one waits for the
-        other. The numba kernels split whole pairs over threads and scale with
-        free cores.
+        other), and numba's whole pool for numba (``NUMBA_NUM_THREADS``, all
+        cores unless set; its kernels hand whole groups of pairs to threads
+        one at a time, so they scale with the free cores). None: leave the
+        libraries' settings as they are.
     verbose : bool
         Print the inertia of each iteration.
 
@@ -226,7 +227,7 @@ class SoftDTWKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         device="cpu",
         dtype="float32",
         max_pairs=16384,
-        n_threads=1,
+        n_threads="auto",
         verbose=False,
     ):
         self.n_clusters = n_clusters
@@ -426,10 +427,10 @@ class SoftDTWKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
                 raise ParameterError(f"{name}={v!r} must be a positive integer")
         if not (isinstance(self.max_iter_barycenter, (int, np.integer)) and self.max_iter_barycenter >= 0):
             raise ParameterError(f"max_iter_barycenter={self.max_iter_barycenter!r} must be >= 0")
-        if self.n_threads is not None and not (
+        if not (self.n_threads is None or (isinstance(self.n_threads, str) and self.n_threads == "auto") or (
             isinstance(self.n_threads, (int, np.integer)) and self.n_threads >= 1
-        ):
-            raise ParameterError(f"n_threads={self.n_threads!r} must be a positive integer or None")
+        )):
+            raise ParameterError(f"n_threads={self.n_threads!r} must be 'auto', a positive integer or None")
         if self.barycenter_sample is not None and int(self.barycenter_sample) < 1:
             raise ParameterError(f"barycenter_sample={self.barycenter_sample!r} must be >= 1 or None")
         if not (isinstance(self.init, str) and self.init in ("k-means++", "random")) and not hasattr(
@@ -735,6 +736,7 @@ class _threads:
 
     def __enter__(self):
         self.old = torch.get_num_threads()
+        n = self.n
         if self.numba:
             import numba
             from threadpoolctl import threadpool_limits
@@ -742,11 +744,13 @@ class _threads:
             torch.set_num_threads(1)
             self.blas = threadpool_limits(limits=1, user_api="blas")
             self.old_numba = numba.get_num_threads()
-            if self.n is not None:
+            if n == "auto":
+                n = numba.config.NUMBA_NUM_THREADS
+            if n is not None:
                 # numba cannot go above the pool it started with (NUMBA_NUM_THREADS)
-                numba.set_num_threads(max(1, min(int(self.n), numba.config.NUMBA_NUM_THREADS)))
-        elif self.n is not None:
-            torch.set_num_threads(int(self.n))
+                numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
+        elif n is not None:
+            torch.set_num_threads(1 if n == "auto" else int(n))
 
     def __exit__(self, *exc):
         torch.set_num_threads(self.old)

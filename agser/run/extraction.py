@@ -106,14 +106,15 @@ def _extract_row(row, *, store, params):
     # second, before the far slower landmark detection.
     alignment = utterance_phones(row, aligner=params["aligner"],
                                  extra_pronunciations=params["extra_pronunciations"],
-                                 min_speech_score=params["min_speech_score"])
+                                 min_speech_score=params["min_speech_score"], phone_set=params["phone_set"])
     lm = cached_landmarks(row, store=store, mode=params["landmarks"])
     return extract_utterance(row, lm=lm, alignment=alignment, **params)
 
 
 def extract_manifest(manifest, out_dir, workers=None, scheduler=None, landmarks="auto",
                      aligner="auto", store=None, progress=True, max_gap=None,
-                     extra_pronunciations=None, min_speech_score=-30.0):
+                     extra_pronunciations=None, min_speech_score=-30.0, phone_set="auto",
+                     pronunciations=None):
     """Landmarks, phones and gesture segments of every utterance of a manifest.
 
     Parameters
@@ -143,6 +144,12 @@ def extract_manifest(manifest, out_dir, workers=None, scheduler=None, landmarks=
         Pronunciations of out-of-vocabulary words (``{"word": "W ER1 D"}``).
     min_speech_score : float or None
         Transcript/audio mismatch threshold of the pocketsphinx aligner.
+    phone_set : {"auto", "arpabet", "ipa"}
+        Phone labels of the TextGrids (see :func:`agser.phones.textgrid.read_textgrid`).
+    pronunciations : str or Path, optional
+        A CMUdict-format file of out-of-vocabulary words
+        (:func:`agser.phones.cmudict.read_pronunciations`); ``extra_pronunciations``
+        win over it.
 
     Returns
     -------
@@ -166,9 +173,15 @@ def extract_manifest(manifest, out_dir, workers=None, scheduler=None, landmarks=
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     store = store if store is not None else ArtifactStore(out / "cache")
+    words = {}
+    if pronunciations:
+        from agser.phones.cmudict import read_pronunciations
+
+        words = read_pronunciations(pronunciations)
+    words.update({str(w).lower(): p for w, p in dict(extra_pronunciations or {}).items()})
     params = {"landmarks": landmarks, "aligner": aligner, "max_gap": max_gap,
-              "extra_pronunciations": dict(extra_pronunciations or {}),
-              "min_speech_score": min_speech_score}
+              "extra_pronunciations": words, "min_speech_score": min_speech_score,
+              "phone_set": phone_set}
     rows = df.to_dict("records")
     result = map_cached(functools.partial(_extract_row, store=store, params=params), rows, store=store,
                         stage="extract-utt", params={**params, "version": EXTRACTION_VERSION},

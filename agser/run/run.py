@@ -38,7 +38,8 @@ __all__ = ["Run", "find_root", "with_params", "SIMULATOR_CODE", "CLUSTER_CODE", 
 SIMULATOR_CODE = ("agser.corpora.simulator", "agser.corpora.cremad", "agser.corpora.manifest",
                   "agser.phones", "agser.landmarks.openface", "agser.landmarks.types")
 #: Modules whose code shapes the AG cluster model.
-CLUSTER_CODE = ("agser.clustering", "agser.gestures.mouth", "agser.analysis.selection")
+CLUSTER_CODE = ("agser.clustering", "agser.gestures.mouth", "agser.gestures.speaker", "agser.normalize",
+                "agser.analysis.selection")
 #: Modules whose code shapes the encoder pass.
 ENCODER_CODE = ("agser.acoustic", "agser.phones.audio")
 
@@ -118,15 +119,42 @@ class StoredFeatures:
     """Read-only mapping ``utterance_id -> float32 (n_layers, n_frames, dim)``, read on access.
 
     A run of many utterances never holds all frame features in memory: each
-    value is memory-mapped from the run's store when it is asked for.
+    value is read from its ``.npy`` in the run's store when it is asked for,
+    and at most ``cache_bytes`` of the most recently read utterances are kept
+    (a small corpus, read every epoch, then stays in memory; the paper's
+    ~120 GB do not).
     """
 
-    def __init__(self, root, keys):
+    def __init__(self, root, keys, cache_bytes=512 * 2**20):
+        from collections import OrderedDict
+
         self.root = Path(root)
         self.keys_ = dict(keys)
+        self.cache_bytes = int(cache_bytes)
+        self._cache = OrderedDict()
+        self._held = 0
+
+    def __getstate__(self):
+        # a copy sent to another process starts with an empty cache
+        return {"root": self.root, "keys_": self.keys_, "cache_bytes": self.cache_bytes}
+
+    def __setstate__(self, state):
+        self.__init__(state["root"], state["keys_"], state["cache_bytes"])
 
     def __getitem__(self, utterance_id):
-        return ArtifactStore(self.root).load(self.keys_[utterance_id], mmap=True)
+        if utterance_id in self._cache:
+            self._cache.move_to_end(utterance_id)
+            return self._cache[utterance_id]
+        value = ArtifactStore(self.root).load(self.keys_[utterance_id], mmap=True)
+        if value.nbytes > self.cache_bytes:
+            return value  # bigger than the whole cache: read by slices from the mapped file
+        value = np.array(value)
+        self._cache[utterance_id] = value
+        self._held += value.nbytes
+        while self._held > self.cache_bytes:
+            _, old = self._cache.popitem(last=False)
+            self._held -= old.nbytes
+        return value
 
     def __contains__(self, utterance_id):
         return utterance_id in self.keys_
@@ -253,6 +281,9 @@ class Run(SERStages):
                 raise ParameterError(f"data.manifest={data['manifest']!r} does not exist")
         if data["source"] == "samples" and data["grid_dir"] and not self._path(data["grid_dir"]).is_dir():
             raise ParameterError(f"data.grid_dir={data['grid_dir']!r} is not a folder")
+        words = self.params["extract"]["pronunciations"]
+        if words and not self._path(words).is_file():
+            raise ParameterError(f"extract.pronunciations={words!r} does not exist")
         if acoustic["encoder"] == "hf":
             from agser.acoustic.hf import _looks_like_path
 
@@ -336,6 +367,8 @@ class Run(SERStages):
         from agser.run.extraction import extract_manifest
 
         extract = {k: v for k, v in self.params["extract"].items() if k != "aligner_eval_utterances"}
+        if extract["pronunciations"]:
+            extract["pronunciations"] = self._path(extract["pronunciations"])
         # one folder per manifest and extraction settings: a run derived by with_params
         # (a shift sweep's corpora, say) never overwrites the folder of another
         name = fingerprint([str(self.manifest_path()), {k: v for k, v in extract.items()
@@ -416,8 +449,45 @@ class Run(SERStages):
         key_params = {k: v for k, v in params.items() if k != "emotions"}
         result = self.store.cached(
             "ag_clusters", key_params, (*inputs, np.flatnonzero(mask), code_fingerprint(*CLUSTER_CODE)),
-            lambda: fit_gesture_clusters(*self.segments(), mask, params))
+            lambda: fit_gesture_clusters(self.segments()[0], self.gesture_frames(params["gestures"]), mask,
+                                         params))
         return {**result, "params": params}
+
+    def gesture_frames(self, option=None):
+        """The mouth gesture of every segment as the run clusters it (``cluster.gestures``).
+
+        ``"paper"``: eye-aligned and inter-pupil normalised, as the paper does;
+        ``"speaker-free"``: also minus the speaker's mean mouth shape over all
+        their frames (:func:`agser.gestures.speaker.speaker_free`).
+        """
+        from agser.gestures.speaker import gesture_frames
+
+        option = option or self.params["cluster"]["gestures"]
+        table, frames = self.segments()
+        return self._memoised(("gesture_frames", option),
+                              lambda: gesture_frames(frames, table["speaker"].to_numpy(), option))
+
+    def cluster_agreement(self):
+        """NMI of the AG clusters with speaker, phone, emotion and corpus, for both kinds of gesture.
+
+        Each row is the run's clustering (same segments, same k selection)
+        of the gestures as the paper preprocesses them and speaker-free;
+        ``default`` marks the run's own (``cluster.gestures``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``gestures, default, k, nmi_speaker, nmi_phone, nmi_emotion, nmi_corpus, n_segments``.
+        """
+        from agser.analysis.agreement import nmi_agreement
+        from agser.gestures.speaker import GESTURE_OPTIONS
+
+        rows = []
+        for option in GESTURE_OPTIONS:
+            ag = self.with_params(**{"cluster.gestures": option}).clusters()
+            rows.append({"gestures": option, "default": option == self.params["cluster"]["gestures"],
+                         "k": ag["k"], **nmi_agreement(ag["segments"])})
+        return pd.DataFrame(rows)
 
     # -- the encoder pass ----------------------------------------------------
     def encoder_params(self):

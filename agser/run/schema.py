@@ -93,6 +93,11 @@ SCHEMA = {
                        nullable=True),
         "min_speech_score": Key(-30.0, float, "pocketsphinx transcript/audio mismatch threshold",
                                 nullable=True),
+        "phone_set": Key("auto", str, "phone labels of the TextGrids: auto (detected per file), "
+                                      "arpabet, or ipa (MFA 3's english_mfa model)",
+                         choices=("auto", "arpabet", "ipa")),
+        "pronunciations": Key(None, str, "CMUdict-format file of pronunciations of out-of-vocabulary "
+                                         "words, relative to the book root", nullable=True),
         "aligner_eval_utterances": Key(20, int, "chapter 2: utterances on which pocketsphinx is "
                                                 "compared with the reference TextGrids (0: skip)"),
     },
@@ -121,6 +126,10 @@ SCHEMA = {
                                  nullable=True),
         "max_iter_barycenter": Key(100, int, "L-BFGS steps per barycentre update (tslearn's 100)"),
         "backend": Key("torch", str, "soft-DTW implementation", choices=("torch", "tslearn")),
+        "gestures": Key("speaker-free", str, "gestures clustered: as the paper preprocesses them, or with "
+                                             "each speaker's mean mouth shape removed (beyond the paper; "
+                                             "chapter 3 shows why it is the default)",
+                        choices=("paper", "speaker-free")),
         "dtype": Key("float32", str, "soft-DTW precision", choices=("float32", "float64")),
     },
     "acoustic": {
@@ -138,8 +147,8 @@ SCHEMA = {
         },
     },
     "ser": {
-        "seeds": Key([0, 1, 2], list, "seeds of chapter 6's table: speaker split, init, triplets",
-                     item=int),
+        "seeds": Key([0, 1, 2, 3, 4], list, "seeds of the SER tables: speaker splits, init, batches, "
+                                            "triplets", item=int),
         "frame_pool": Key(4, int, "encoder frames averaged into one (log-mel 100 Hz -> 25 Hz)"),
         "hidden": Key(32, int, "units of the trainable frame network"),
         "n_conv": Key(1, int, "1-D convolutions after the input projection"),
@@ -148,25 +157,46 @@ SCHEMA = {
         "normalize": Key("speaker", str, "z-score features per speaker (speaker ids only), per "
                                          "utterance, or not at all",
                          choices=("speaker", "utterance", "none")),
-        "epochs": Key(30, int, "full-batch Adam steps"),
+        "batch_size": Key(32, int, "source utterances per training step (and target utterances)"),
+        "max_epochs": Key(40, int, "epochs at most; early stopping on held-out source speakers picks "
+                                   "the best"),
+        "patience": Key(8, int, "epochs without a better validation UAR before stopping"),
+        "val_fraction": _num(0.2, "share of a training pool's speakers held out for early stopping"),
         "lr": _num(0.003, "Adam learning rate"),
         "weight_decay": _num(1e-4, "Adam weight decay"),
-        "gamma": _num(1.0, "L = L_ER + gamma * L_extra, fixed a priori"),
-        "margin": _num(0.5, "triplet margin, squared distance of unit vectors (0..4)"),
+        "gamma": _num(1.0, "L = L_ER + gamma * L_extra, fixed before any target result"),
+        "margin": _num(0.5, "triplet margin, squared distance of unit vectors (0..4), fixed a priori"),
         "threshold": _num(25.0, "overlap s_i (%) below which an AG cluster gives no anchors (the paper's)"),
-        "max_triplets": Key(4096, int, "triplets per step at most"),
-        "la_layers": Key(2, int, "encoder layers LA aligns with CORAL"),
+        "max_triplets": Key(1024, int, "triplets per step at most"),
+        "la_layers": Key(2, int, "encoder layers LA also aligns on their own"),
         "la_select": Key("least-similar", str, "which layers LA aligns",
                          choices=("least-similar", "most-similar")),
         "sdtw_gamma": _num(1.0, "Hard-AG: soft-DTW smoothing of the gesture divergence"),
-        "test_fraction": _num(0.5, "share of a corpus' speakers in its test half"),
-        "threads": Key(1, int, "torch CPU threads while fitting"),
+        "test_fraction": _num(0.5, "share of the target corpus' speakers in its test half"),
+        "ub_folds": Key(2, int, "folds of the test speakers in the upper bound's cross-validation"),
+        "device": Key("auto", str, "auto: CUDA when torch sees one, else the CPU",
+                      choices=("auto", "cpu", "cuda")),
+        "num_workers": Key(0, int, "data-loader worker processes (0: read in the training process)"),
+        "parallel_runs": Key(2, int, "SER runs trained side by side in local processes (CPU)"),
+        "threads": Key(1, int, "torch CPU threads of one training run"),
         "finetune_top": Key(0, int, "top encoder blocks fine-tuned with the head (hf encoder only)"),
         "finetune_lr": _num(1e-4, "learning rate of the fine-tuned blocks"),
-        "sweep_seeds": Key([0], list, "seeds of the gamma and shift sweeps", item=int),
-        "gamma_sweep": Key([0.0, 0.3, 3.0], list, "gammas of the sweep, besides ser.gamma", item=float),
-        "shift_sweep": Key([0.0, 2.0], list, "simulator shifts of the sweep, besides the run's", item=float),
-        "shift_utterances": Key(60, int, "utterances per corpus of each shift-sweep run"),
+        "sweep_seeds": Key([0], list, "seeds of the gamma sweep", item=int),
+        "gamma_sweep": Key([0.3, 3.0], list, "AG's gammas of the sweep, besides ser.gamma (shown after "
+                                              "the table, never used to choose gamma)", item=float),
+    },
+    "controls": {
+        "conditions": Key({}, dict, "simulator conditions of the controls run: name -> data.simulator "
+                                    "overrides (empty: the run itself, condition 'default')"),
+        "calibrate": Key(None, str, "the condition whose channel damage is set by calibration (null: none)",
+                         nullable=True),
+        "damaged": Key([], list, "conditions that get the calibrated channel damage", item=str),
+        "damage_grid": Key([0.5, 1.0, 1.5, 2.0, 3.0], list, "channel-damage strengths tried, in order",
+                           item=float),
+        "min_gap": _num(8.0, "calibration: the smallest damage at which source-only loses at least this "
+                             "many UAR points against the upper bound (mean of both directions)"),
+        "calibration_seeds": Key([100, 101], list, "split seeds of the calibration (not the evaluation "
+                                                   "seeds)", item=int),
     },
 }
 
@@ -268,18 +298,22 @@ def _merge(where, schema, given):
     return out
 
 
-def _check_simulator(knobs):
+def _check_simulator(knobs, where="data.simulator"):
     from agser.corpora.simulator import simulate
 
-    allowed = [p for p in inspect.signature(simulate).parameters
-               if p not in ("out_dir", "seed", "utterances_per_corpus")]
+    signature = inspect.signature(simulate).parameters
+    allowed = [p for p in signature if p not in ("out_dir", "seed", "utterances_per_corpus")]
     for key, value in knobs.items():
         if key not in allowed:
-            raise _unknown("data.simulator", key, allowed)
+            raise _unknown(where, key, allowed)
+        if isinstance(signature[key].default, bool):
+            if not isinstance(value, bool):
+                raise ParameterError(f"{where}.{key}={value!r} must be true or false")
+            continue
         values = value.values() if isinstance(value, dict) else [value]
         for v in values:
             if v is not None and not _is_a(v, float):
-                raise ParameterError(f"data.simulator.{key}={value!r} must be a number or a "
+                raise ParameterError(f"{where}.{key}={value!r} must be a number or a "
                                      "mapping {corpus: number}")
 
 
@@ -309,8 +343,9 @@ def _check_ranges(p):
         raise ParameterError(f"cluster.k={p['cluster']['k']!r} must be >= 1")
     positive = [("data", "utterances_per_corpus"), ("extract", "workers"), ("cluster", "max_iter"),
                 ("cluster", "n_init"), ("cluster", "elbow_max_iter"), ("cluster", "max_iter_barycenter"),
-                ("ser", "frame_pool"), ("ser", "hidden"), ("ser", "epochs"), ("ser", "threads"),
-                ("ser", "max_triplets"), ("ser", "la_layers")]
+                ("ser", "frame_pool"), ("ser", "hidden"), ("ser", "max_epochs"), ("ser", "patience"),
+                ("ser", "batch_size"), ("ser", "threads"), ("ser", "max_triplets"), ("ser", "la_layers"),
+                ("ser", "ub_folds"), ("ser", "parallel_runs")]
     for section, key in positive:
         if p[section][key] < 1:
             raise ParameterError(f"{section}.{key}={p[section][key]!r} must be >= 1")
@@ -322,6 +357,23 @@ def _check_ranges(p):
         raise ParameterError(f"ser.finetune_top={p['ser']['finetune_top']} needs acoustic.encoder: hf")
     if not p["ser"]["seeds"]:
         raise ParameterError("ser.seeds=[] must list at least one seed")
+    if not 0.0 < p["ser"]["val_fraction"] < 1.0:
+        raise ParameterError(f"ser.val_fraction={p['ser']['val_fraction']!r} must lie in (0, 1)")
+    if p["ser"]["num_workers"] < 0:
+        raise ParameterError(f"ser.num_workers={p['ser']['num_workers']!r} must be >= 0")
+    conditions = p["controls"]["conditions"]
+    for name, knobs in conditions.items():
+        if not isinstance(knobs, dict):
+            raise ParameterError(f"controls.conditions.{name}={knobs!r} must be a mapping of "
+                                 "data.simulator overrides")
+        _check_simulator(knobs, f"controls.conditions.{name}")
+    if p["controls"]["calibrate"] is not None and p["controls"]["calibrate"] not in conditions:
+        raise ParameterError(f"controls.calibrate={p['controls']['calibrate']!r} is not one of "
+                             f"controls.conditions ({', '.join(conditions) or 'none'})")
+    for name in p["controls"]["damaged"]:
+        if name not in conditions:
+            raise ParameterError(f"controls.damaged: {name!r} is not one of controls.conditions "
+                                 f"({', '.join(conditions) or 'none'})")
 
 
 def resolve_params(overrides=None):

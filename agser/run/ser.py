@@ -1,18 +1,23 @@
 """The SER stages of a :class:`~agser.run.Run` (chapters 6 and 7, ``agser train``).
 
-1. :meth:`SERStages.ser_features`: the run's one encoder pass
-   (:meth:`Run.encoded`), average-pooled over ``ser.frame_pool`` frames; with
-   ``ser.finetune_top`` = N > 0 (HF encoder only) also the unpooled hidden state
-   that enters the top N blocks;
-2. :meth:`SERStages.ser_clusters`: the AG cluster model SER uses — the run's
+1. :meth:`SERStages.ser_clusters`: the AG cluster model SER uses — the run's
    clustering with **no emotion filter**, fitted on every segment of the
    selected phones of *both* corpora whatever its label, so it reads no label
    of either corpus and serves both directions;
-3. :meth:`SERStages.ser_corpora`: the two corpora as
-   :class:`agser.ser.data.CorpusData`, with the AG cluster of every vowel
-   segment;
-4. :meth:`SERStages.ser_run`: one method, direction and seed (cached);
-5. :meth:`SERStages.ser_table` and the chapter tables built from it.
+2. :meth:`SERStages.ser_corpora`: the two corpora as
+   :class:`agser.ser.data.CorpusData`: the encoder pass's per-utterance
+   features (memory-mapped from the store, read batch by batch), speakers,
+   labels, and every vowel segment with its AG cluster and, on simulated
+   corpora, its true articulatory class (:mod:`agser.analysis.oracle`);
+3. :meth:`SERStages.ser_run`: one method, direction and seed
+   (:func:`agser.ser.protocol.run_experiment`, cached);
+4. :meth:`SERStages.ser_results`: every method, direction and seed of every
+   condition, trained side by side in local processes, as one table;
+   :meth:`SERStages.ser_contrasts`: the paired differences with their CIs;
+5. the controls (``controls.conditions``): each condition is the run with
+   other simulator settings (:meth:`SERStages.condition_run`); the channel
+   damage of ``controls.calibrate`` is chosen from source-only and the
+   upper bound alone (:meth:`SERStages.calibration`).
 """
 
 from __future__ import annotations
@@ -23,68 +28,67 @@ import pandas as pd
 from agser.errors import ParameterError
 from agser.store import code_fingerprint, fingerprint
 
-__all__ = ["SERStages", "SER_CODE", "RESULT_COLUMNS", "DIRECTIONS"]
+__all__ = ["SERStages", "SER_CODE", "RESULT_COLUMNS", "DIRECTIONS", "damage_knobs"]
 
 #: Modules whose code shapes SER's cached stages (training, anchors, clusters):
 #: a change to them retrains instead of serving results of an older version.
-SER_CODE = ("agser.ser", "agser.analysis", "agser.clustering", "agser.gestures.mouth")
+SER_CODE = ("agser.ser", "agser.analysis", "agser.clustering", "agser.gestures", "agser.normalize")
 
-#: Columns of ``tables/ser_results.csv`` and ``tables/ablation.csv``.
-RESULT_COLUMNS = ("method", "direction", "seed", "uar", "neutral", "anger", "happy", "sad")
+#: Columns of ``tables/ser_results.csv``.
+RESULT_COLUMNS = ("condition", "method", "direction", "seed", "uar", "neutral", "anger", "happy", "sad",
+                  "n_train")
 #: The cross-corpus directions, by corpus code.
 DIRECTIONS = ("C->I", "I->C")
+
+
+def damage_knobs(strength, corpus="sim-improv"):
+    """Simulator knobs of a channel damage of ``strength`` on one corpus (the positive control).
+
+    Damage that per-speaker normalisation cannot remove: additive noise (the
+    SNR falls from the clean 35 dB by 12 dB per unit), reverberation (0.25 s of
+    RT60 per unit) and a band limit (8 kHz less 2.3 kHz per unit, at least
+    1.5 kHz). At 2: 11 dB SNR, 0.5 s RT60, a 3.4 kHz (telephone) band.
+
+    Examples
+    --------
+    >>> damage_knobs(2.0)["band_hz"]
+    {'sim-improv': 3400.0}
+    """
+    s = float(strength)
+    if s < 0:
+        raise ParameterError(f"channel damage {strength!r} must be >= 0")
+    return {"snr_db": {corpus: 35.0 - 12.0 * s}, "rt60_s": {corpus: 0.25 * s},
+            "band_hz": {corpus: max(8000.0 - 2300.0 * s, 1500.0)}}
+
+
+_WORKER_RUN = None
+
+
+def _worker_init(state):
+    """A training process's own Run (rebuilt from the parent's parameters and work folder)."""
+    global _WORKER_RUN
+    from agser.run import Run
+
+    params, work_dir, name, root = state
+    _WORKER_RUN = Run(params, work_dir=work_dir, name=name, root=root)
+
+
+def _worker_train(triple):
+    method, direction, seed = triple
+    _WORKER_RUN.ser_run(method, direction, seed)
+    return triple
 
 
 class SERStages:
     """SER stages; mixed into :class:`agser.run.Run` (see the module docstring)."""
 
-    def ser_features(self, block_layer=None):
-        """Encoder frame features of every utterance, pooled over ``ser.frame_pool`` frames.
-
-        Parameters
-        ----------
-        block_layer : int, optional
-            Also return this layer unpooled, the input of the lowest
-            fine-tuned encoder block (``ser.finetune_top``).
-
-        Returns
-        -------
-        dict
-            ``features`` (utterance_id -> float32 (n_layers, n_frames, dim)),
-            ``frame_rate`` (Hz, after pooling), ``frame_offset`` (s),
-            ``n_layers``, ``dim``, ``failures`` (DataFrame ``utterance_id,
-            stage, reason``, manifest order); with ``block_layer``,
-            ``block_input`` (utterance_id -> float32 (n_frames_unpooled, dim)).
-        """
-        from agser.ser.data import pool_frames
-
-        pool = self.params["ser"]["frame_pool"]
-        enc = self.encoded()
-        failed = {r.utterance_id: r for r in enc["failures"].itertuples(index=False)}
-        feats, failures, block = {}, [], {}
-        for uid in self.manifest()["utterance_id"]:
-            if uid in failed:
-                failures.append({"utterance_id": uid, "stage": failed[uid].stage, "reason": failed[uid].reason})
-                continue
-            f = enc["features"][uid]
-            if f.shape[1] < pool:
-                failures.append({"utterance_id": uid, "stage": "ser-features",
-                                 "reason": f"{f.shape[1]} encoder frames, fewer than frame_pool={pool}"})
-                continue
-            feats[uid] = pool_frames(f, pool)
-            if block_layer is not None:
-                block[uid] = np.asarray(f[int(block_layer)], dtype=np.float32)
-        extra = {} if block_layer is None else {"block_input": block}
-        return {**extra, "features": feats, "frame_rate": enc["frame_rate"] / pool,
-                "frame_offset": enc["frame_offset"], "n_layers": enc["n_layers"], "dim": enc["dim"],
-                "failures": pd.DataFrame(failures, columns=["utterance_id", "stage", "reason"])}
-
+    # -- the two corpora -----------------------------------------------------
     def ser_clusters(self):
         """The AG cluster model SER uses: the run's, fitted without reading any emotion label."""
         return self.clusters(emotions=None)
 
     def _ser_segments(self):
-        """Vowel segments (of the clustering's phone set) of every emotion, with their AG cluster."""
+        """Vowel segments (of the clustering's phone set) of every emotion, with AG cluster and gesture."""
         from agser.analysis.selection import select_segments
         from agser.gestures.mouth import as_series
 
@@ -92,7 +96,8 @@ class SERStages:
         out = self.segments_dir()
 
         def compute():
-            segments, frames = self.segments()
+            segments, _ = self.segments()
+            frames = self.gesture_frames()
             mask = select_segments(segments, ag["params"]["phones"], emotions=None)
             finite = np.array([len(f) > 0 and bool(np.isfinite(f).all()) for f in frames])
             rows = np.flatnonzero(mask & finite)
@@ -104,6 +109,40 @@ class SERStages:
 
         inputs = (out / "segments.parquet", out / "segment_frames.npy")
         return self.store.cached("ser_segments", ag["params"], (*inputs, code_fingerprint(*SER_CODE)), compute)
+
+    def oracle(self):
+        """The simulator's true articulatory class of each SER segment (None on real corpora).
+
+        k-means (k = the AG model's) on the true lip articulation of every
+        segment of both corpora (:mod:`agser.analysis.oracle`); reads only the
+        simulator's articulation files and the segments' spans.
+        """
+        return self._memoised("oracle", self._oracle)
+
+    def _oracle(self):
+        from agser.analysis.oracle import oracle_classes, span_articulation
+
+        manifest = self.manifest()
+        if "articulation_path" not in manifest.columns or not self.is_simulated():
+            return None
+        seg = self._ser_segments()
+        paths = dict(zip(manifest["utterance_id"], manifest["articulation_path"]))
+
+        def compute():
+            from agser.corpora.simulator import read_articulation
+
+            table = seg["segments"]
+            feats = np.zeros((len(table), 12))
+            for uid, idx in table.groupby("utterance_id", sort=False).indices.items():
+                track = read_articulation(paths[uid])
+                for i in idx:
+                    feats[i] = span_articulation(track, table["start"].iat[i], table["end"].iat[i])
+            return oracle_classes(feats, seg["k"], self.params["cluster"]["seed"])
+
+        # the simulated corpora's folder name is their store key (parameters and simulator code)
+        return self.store.cached("oracle_classes", {"k": seg["k"], "seed": self.params["cluster"]["seed"]},
+                                 (seg["segments"], str(self.manifest_path()), code_fingerprint(*SER_CODE)),
+                                 compute)
 
     def ser_ready(self):
         """Whether the run has what SER training needs, and if not, why (reads the manifest only).
@@ -128,77 +167,84 @@ class SERStages:
                 return False, f"the run has {len(names)} corpora of code {code!r} (needs one)"
             rows = manifest[manifest["corpus"] == names[0]]
             labels = label_index(rows["emotion"].fillna(""))
-            if rows["speaker"].nunique() < 2 or len(set(labels[labels >= 0])) < 2:
+            if rows["speaker"].nunique() < 4 or len(set(labels[labels >= 0])) < 2:
                 return False, (f"corpus {names[0]!r} has {rows['speaker'].nunique()} speakers and "
-                               f"{len(set(labels[labels >= 0]))} of the four classes (needs 2 and 2)")
+                               f"{len(set(labels[labels >= 0]))} of the four classes (needs 4 and 2)")
         return True, "ready"
 
     def ser_corpora(self):
         """The run's corpora as ``{corpus name: CorpusData}`` (memoised on the run).
 
-        Utterances whose features failed are left out (listed in
-        ``ser_features()["failures"]``).
+        Utterances whose features failed, or hold fewer frames than
+        ``ser.frame_pool``, are left out (:meth:`ser_failures`).
         """
         return self._memoised("ser_corpora", self._ser_corpora)
 
-    def _ser_corpora(self):
-        from agser.ser.data import CorpusData, label_index, pad_features, segments_to_frames
+    def ser_failures(self):
+        """``utterance_id, stage, reason`` of the utterances SER leaves out."""
+        self.ser_corpora()
+        return self._memo["ser_failures"]
 
+    def _ser_corpora(self):
+        from agser.ser.data import CorpusData, LayerView, label_index, segments_to_frames
+
+        pool = self.params["ser"]["frame_pool"]
         top = self.params["ser"]["finetune_top"]
-        # hidden state n_blocks - top (layer index of the cached pass) enters the top blocks
-        feats = self.ser_features(block_layer=-1 - top if top else None)
+        enc = self.encoded()
+        failures = [enc["failures"]]
+        lengths = {}
+        short = []
+        for uid in enc["features"]:
+            n = enc["features"][uid].shape[1] // pool
+            if n < 1:
+                short.append({"utterance_id": uid, "stage": "ser-features",
+                              "reason": f"{enc['features'][uid].shape[1]} encoder frames, fewer than "
+                                        f"frame_pool={pool}"})
+            else:
+                lengths[uid] = n
+        failures.append(pd.DataFrame(short, columns=["utterance_id", "stage", "reason"]))
+        self._memo["ser_failures"] = pd.concat(failures, ignore_index=True)
+        frame_rate = enc["frame_rate"] / pool
         seg = self._ser_segments()
+        oracle = self.oracle()
+        table = seg["segments"].assign(gesture=np.arange(len(seg["segments"])))
+        if oracle is not None:
+            table["oracle"] = oracle
         manifest = self.manifest()
-        manifest = manifest[manifest["utterance_id"].isin(list(feats["features"]))]
-        table, gestures = seg["segments"], seg["gestures"]
+        manifest = manifest[manifest["utterance_id"].isin(list(lengths))]
+        block = LayerView(enc["features"], -1 - top) if top else None
         out = {}
         for corpus, rows in manifest.groupby("corpus", sort=True):
             uids = rows["utterance_id"].to_numpy(dtype=str)
-            f, lengths = pad_features([feats["features"][u] for u in uids])
+            n = np.array([lengths[u] for u in uids], dtype=int)
             pos = {u: i for i, u in enumerate(uids)}
             st = table[table["utterance_id"].isin(pos)]
             utt = st["utterance_id"].map(pos).to_numpy(dtype=int)
-            start, end = segments_to_frames(st["start"].to_numpy() - feats["frame_offset"],
-                                            st["end"].to_numpy() - feats["frame_offset"],
-                                            feats["frame_rate"], lengths[utt])
-            segs = pd.DataFrame({"utt": utt, "start": start, "end": end,
-                                 "ipa": st["ipa"].astype(str).to_numpy(),
+            start, end = segments_to_frames(st["start"].to_numpy() - enc["frame_offset"],
+                                            st["end"].to_numpy() - enc["frame_offset"], frame_rate, n[utt])
+            segs = pd.DataFrame({"utt": utt, "start": start, "end": end, "ipa": st["ipa"].astype(str).to_numpy(),
                                  "cluster": st["cluster"].to_numpy(dtype=int),
-                                 "gesture": np.arange(len(st))})
+                                 "gesture": st["gesture"].to_numpy(dtype=int)})
+            if oracle is not None:
+                segs["oracle"] = st["oracle"].to_numpy(dtype=int)
             out[corpus] = CorpusData(
-                corpus=corpus, features=f, lengths=lengths,
-                speaker=rows["speaker"].to_numpy(dtype=str), utterance_id=uids,
-                labels=label_index(rows["emotion"].fillna("")), segments=segs,
-                frame_rate=feats["frame_rate"], gestures=tuple(gestures[i] for i in st.index.to_numpy()),
-                block_input=tuple(feats["block_input"][u] for u in uids) if top else ())
+                corpus=corpus, features=enc["features"], utterance_id=uids,
+                speaker=rows["speaker"].to_numpy(dtype=str), lengths=n,
+                labels=label_index(rows["emotion"].fillna("")), segments=segs, frame_rate=frame_rate,
+                pool=pool, gestures=tuple(seg["gestures"]), block_input=block)
         if len(out) != 2:
             raise ParameterError(f"SER needs exactly two corpora, the run has {sorted(out)}")
         return out
 
     def corpora_digest(self):
-        """Content digest of :meth:`ser_corpora` (features, labels, segments, clusters)."""
-        return self._memoised("corpora_digest", lambda: fingerprint(
-            [[c.corpus, c.features, c.lengths, c.labels, c.speaker, c.segments, c.frame_rate]
-             for c in self.ser_corpora().values()]))
-
-    def gesture_divergence(self, source, target):
-        """Hard-AG's soft-DTW divergences between two corpora's gestures (cached)."""
-        from agser.ser.methods import gesture_divergence_by_phone
-
-        sdtw_gamma = float(self.params["ser"]["sdtw_gamma"])
-        params = {"source": source.corpus, "target": target.corpus, "sdtw_gamma": sdtw_gamma}
-        # keyed by the gestures and their phones themselves, not by the configuration
-        # that produced them: a corpus whose files change in place is recomputed
-        content = (source.segments["ipa"].to_numpy(dtype=str), target.segments["ipa"].to_numpy(dtype=str),
-                   list(source.gestures), list(target.gestures))
-
+        """Content digest of what SER training reads (features' keys, labels, segments, clusters)."""
         def compute():
-            return gesture_divergence_by_phone(
-                list(source.gestures), source.segments["ipa"].to_numpy(dtype=str),
-                list(target.gestures), target.segments["ipa"].to_numpy(dtype=str), gamma=sdtw_gamma)
+            enc = self.encoded()
+            return fingerprint([enc["digest"], self.params["ser"]["frame_pool"],
+                                [[c.corpus, c.utterance_id, c.lengths, c.labels, c.speaker, c.segments]
+                                 for c in self.ser_corpora().values()]])
 
-        return self.store.cached("ser_gesture_divergence", params, (*content, code_fingerprint(*SER_CODE)),
-                                 compute)
+        return self._memoised("corpora_digest", compute)
 
     def ser_top_blocks(self):
         """The top ``ser.finetune_top`` blocks of the run's HF encoder, to fine-tune."""
@@ -208,116 +254,208 @@ class SERStages:
         return TopBlocks(make_encoder(self.encoder_params()), self.params["ser"]["finetune_top"],
                          self.params["ser"]["frame_pool"])
 
+    # -- one run -------------------------------------------------------------
+    def _run_params(self, method, direction, seed):
+        from agser.ser.methods import check_method
+
+        check_method(method)
+        from agser.ser.protocol import parse_direction
+
+        src, tgt = parse_direction(direction)
+        if method == "upper-bound" and src != tgt:
+            raise ParameterError(f"upper-bound runs within one corpus: direction={direction!r} must be like 'C->C'")
+        if method != "upper-bound" and src == tgt:
+            raise ParameterError(f"{method} is cross-corpus: direction={direction!r} must be like 'C->I'")
+        if method == "AG-oracle" and self.oracle() is None:
+            raise ParameterError("AG-oracle needs the simulator's articulation files (simulated corpora only)")
+        ser = {k: v for k, v in self.params["ser"].items()
+               if k not in ("seeds", "sweep_seeds", "gamma_sweep", "parallel_runs", "num_workers")}
+        return {"method": method, "direction": direction, "seed": int(seed), "ser": ser,
+                "data_digest": self.corpora_digest()}
+
     def ser_run(self, method, direction, seed):
-        """One method, direction and seed (cached); see :func:`agser.ser.train.run_experiment`.
+        """One method, direction and seed (cached); see :func:`agser.ser.protocol.run_experiment`.
 
         Parameters
         ----------
         method : str
-            ``AG``, ``PA``, ``LA``, ``Hard-AG``, ``source-only`` or ``upper-bound``.
+            One of :data:`agser.ser.methods.METHODS`.
         direction : str
             ``"C->I"``, ``"I->C"``, or ``"C->C"`` / ``"I->I"`` for the upper bound.
         seed : int
         """
         from agser.ser.data import corpus_by_code
-        from agser.ser.methods import CROSS_METHODS, check_method
-        from agser.ser.train import SERConfig, parse_direction, run_experiment
+        from agser.ser.protocol import parse_direction, run_experiment
 
-        check_method(method)
-        src_code, tgt_code = parse_direction(direction)
-        if method == "upper-bound" and src_code != tgt_code:
-            raise ParameterError(f"upper-bound runs within one corpus: direction={direction!r} "
-                                 f"must be like 'C->C'")
-        if method in CROSS_METHODS and src_code == tgt_code:
-            raise ParameterError(f"{method} is cross-corpus: direction={direction!r} must be like 'C->I'")
-        cfg = SERConfig.from_params(self.params["ser"])
-        params = {"method": method, "direction": direction, "seed": int(seed), "ser": cfg.as_dict(),
-                  "frame_pool": self.params["ser"]["frame_pool"], "data_digest": self.corpora_digest()}
+        params = self._run_params(method, direction, seed)
 
         def compute():
             corpora = self.ser_corpora()
-            source, target = corpus_by_code(corpora, src_code), corpus_by_code(corpora, tgt_code)
-            div = self.gesture_divergence(source, target) if method == "Hard-AG" else None
-            blocks = self.ser_top_blocks() if cfg.finetune_top else None
-            return run_experiment(method, source, target, int(seed), cfg, divergence=div, blocks=blocks)
+            src, tgt = parse_direction(direction)
+            source, target = corpus_by_code(corpora, src), corpus_by_code(corpora, tgt)
+            blocks = self.ser_top_blocks() if self.params["ser"]["finetune_top"] else None
+            return run_experiment(method, source, target, int(seed), self.params["ser"], blocks=blocks)
 
         return self.store.cached("ser_run", params, (code_fingerprint(*SER_CODE),), compute)
 
-    def ser_table(self, runs):
-        """Results table of many ``(method, direction, seed)`` runs: :data:`RESULT_COLUMNS` and ``fit_s``."""
-        rows = []
-        for method, direction, seed in runs:
-            r = self.ser_run(method, direction, seed)
-            rows.append({"method": method, "direction": direction, "seed": int(seed),
-                         **{k: r[k] for k in RESULT_COLUMNS[3:]}, "fit_s": r["fit_s"]})
-        return pd.DataFrame(rows, columns=[*RESULT_COLUMNS, "fit_s"])
+    def _has_run(self, triple):
+        return self.store.has(self.store.key("ser_run", self._run_params(*triple), (code_fingerprint(*SER_CODE),)))
+
+    def train_runs(self, triples):
+        """Compute the runs not yet in the store, ``ser.parallel_runs`` at a time (CPU)."""
+        from agser.ser.estimator import resolve_device
+
+        todo = [t for t in triples if not self._has_run(t)]
+        n = int(self.params["ser"]["parallel_runs"])
+        if not todo:
+            return
+        if n <= 1 or len(todo) == 1 or resolve_device(self.params["ser"]["device"]).startswith("cuda"):
+            for t in todo:
+                self.ser_run(*t)
+            return
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # the workers inherit nothing but the parameters: a fresh process builds its Run and
+        # reads the (cached) corpora from the store ("spawn": torch's threads do not survive fork)
+        self.ser_corpora()
+        state = (self.params, self.work_dir, self.name, self.root)
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(n, len(todo)), mp_context=ctx, initializer=_worker_init,
+                                 initargs=(state,)) as pool:
+            list(pool.map(_worker_train, todo))
+
+    # -- tables --------------------------------------------------------------
+    def methods(self):
+        """The methods of the run's tables: every method, AG-oracle only on simulated corpora."""
+        from agser.ser.methods import METHODS
+
+        return [m for m in METHODS if m != "AG-oracle" or self.oracle() is not None]
 
     def main_runs(self):
-        """The ``(method, direction, seed)`` triples of chapter 6's table.
-
-        Every cross-corpus method in both directions and the two upper bounds,
-        for each seed of ``ser.seeds``.
-        """
-        from agser.ser.methods import CROSS_METHODS
-
+        """The ``(method, direction, seed)`` triples of the run's table (every method and seed)."""
         seeds = self.params["ser"]["seeds"]
         runs = [("upper-bound", f"{c}->{c}", s) for c in ("C", "I") for s in seeds]
-        runs += [(m, d, s) for m in CROSS_METHODS for d in DIRECTIONS for s in seeds]
+        runs += [(m, d, s) for m in self.methods() if m != "upper-bound" for d in DIRECTIONS for s in seeds]
         return runs
 
-    def ser_main(self):
-        """Chapter 6's results table and the run dicts behind it (``(table, {triple: run})``)."""
-        triples = self.main_runs()
-        table = self.ser_table(triples)
-        return table, {t: self.ser_run(*t) for t in triples}
-
-    def gamma_sweep(self, methods=("AG",)):
-        """UAR of ``methods`` over ``ser.gamma_sweep``, both directions, ``ser.sweep_seeds``.
-
-        Returns
-        -------
-        pandas.DataFrame
-            ``gamma, method, direction, seed, uar`` (gamma 0 is source-only
-            training with the same code path).
-        """
-        s = self.params["ser"]
+    def ser_table(self, triples, condition="default"):
+        """Results of ``(method, direction, seed)`` triples: :data:`RESULT_COLUMNS`, ``fit_s``, ``epochs``."""
+        self.train_runs(triples)
         rows = []
-        for g in s["gamma_sweep"]:
-            run = self.with_params(**{"ser.gamma": float(g)})
-            for m in methods:
-                for d in DIRECTIONS:
-                    for seed in s["sweep_seeds"]:
-                        r = run.ser_run(m, d, seed)
-                        rows.append({"gamma": float(g), "method": m, "direction": d, "seed": seed,
-                                     "uar": r["uar"]})
-        return pd.DataFrame(rows, columns=["gamma", "method", "direction", "seed", "uar"])
+        for method, direction, seed in triples:
+            r = self.ser_run(method, direction, seed)
+            rows.append({"condition": condition, "method": method, "direction": direction, "seed": int(seed),
+                         **{k: r[k] for k in RESULT_COLUMNS[4:]}, "fit_s": r["fit_s"],
+                         "epochs": r["history"]["best_epoch"]})
+        return pd.DataFrame(rows, columns=[*RESULT_COLUMNS, "fit_s", "epochs"])
 
-    def shift_sweep(self, methods=("source-only", "AG"), shifts=None, k=None):
-        """UAR against the simulator's domain-shift strength (``data.simulator.shift``).
+    # -- conditions and calibration ------------------------------------------
+    def conditions(self):
+        """Names of the run's conditions: ``controls.conditions``, or ``["default"]``."""
+        return list(self.params["controls"]["conditions"]) or ["default"]
 
-        Each shift is a whole new pair of simulated corpora of
-        ``ser.shift_utterances`` utterances each, extracted, clustered (with
-        ``k`` fixed, no elbow search) and encoded; it uses ``ser.sweep_seeds``.
+    def condition_run(self, name):
+        """The run of one condition: this run with the condition's simulator settings.
 
-        Returns
-        -------
-        pandas.DataFrame
-            ``shift, method, direction, seed, uar``.
+        The calibrated condition (``controls.calibrate``) also gets the
+        channel damage :meth:`calibration` chose.
         """
+        if name == "default" and not self.params["controls"]["conditions"]:
+            return self
+        cond = self.params["controls"]["conditions"]
+        if name not in cond:
+            raise ParameterError(f"condition {name!r} is not one of controls.conditions ({', '.join(cond)})")
         if not self.is_simulated():
-            raise ParameterError("the shift sweep needs data.source: simulate")
-        s = self.params["ser"]
-        shifts = s["shift_sweep"] if shifts is None else shifts
+            raise ParameterError("controls.conditions need data.source: simulate")
+        knobs = {**self.params["data"]["simulator"], **cond[name]}
+        if self.params["controls"]["calibrate"] and name in self.params["controls"]["damaged"]:
+            knobs.update(damage_knobs(self.calibration()["chosen"]))
+        return self.with_params(**{"data.simulator": knobs, "controls.conditions": {}, "controls.calibrate": None,
+                                   "controls.damaged": []})
+
+    def calibration(self):
+        """The channel damage of the calibrated condition, chosen from source-only and upper bound alone.
+
+        For each strength of ``controls.damage_grid`` in order, the condition's
+        corpora with that damage (:func:`damage_knobs`) are built and
+        source-only and the upper bound are trained on the calibration seeds
+        (never the evaluation seeds); the first strength at which source-only
+        loses at least ``controls.min_gap`` UAR points against the upper bound
+        (mean over both directions and seeds) is chosen. No anchoring method
+        is trained, so the strength cannot follow AG's result.
+
+        Returns
+        -------
+        dict
+            ``table`` (DataFrame ``damage, direction, seed, source_only, upper_bound, gap``),
+            ``chosen`` (the strength; the largest tried when none reaches the gap),
+            ``reached`` (bool).
+        """
+        return self._memoised("calibration", self._calibration)
+
+    def _calibration(self):
+        c = self.params["controls"]
+        base = {**self.params["data"]["simulator"], **c["conditions"][c["calibrate"]]}
         rows = []
-        for shift in shifts:
-            changes = {"data.simulator.shift": float(shift), "data.utterances_per_corpus": s["shift_utterances"]}
-            if k is not None:
-                changes["cluster.k_range"] = [int(k), int(k)]
-            run = self.with_params(**changes)
-            for m in methods:
+        chosen, reached = None, False
+        for strength in c["damage_grid"]:
+            run = self.with_params(**{"data.simulator": {**base, **damage_knobs(strength)},
+                                      "controls.conditions": {}, "controls.calibrate": None,
+                                      "controls.damaged": []})
+            triples = [(m, d, s) for s in c["calibration_seeds"] for d in DIRECTIONS
+                       for m, d in (("source-only", d), ("upper-bound", f"{d[-1]}->{d[-1]}"))]
+            run.train_runs(triples)
+            gaps = []
+            for s in c["calibration_seeds"]:
                 for d in DIRECTIONS:
-                    for seed in s["sweep_seeds"]:
-                        r = run.ser_run(m, d, seed)
-                        rows.append({"shift": float(shift), "method": m, "direction": d, "seed": seed,
-                                     "uar": r["uar"]})
-        return pd.DataFrame(rows, columns=["shift", "method", "direction", "seed", "uar"])
+                    so = run.ser_run("source-only", d, s)["uar"]
+                    ub = run.ser_run("upper-bound", f"{d[-1]}->{d[-1]}", s)["uar"]
+                    rows.append({"damage": strength, "direction": d, "seed": s, "source_only": so,
+                                 "upper_bound": ub, "gap": ub - so})
+                    gaps.append(ub - so)
+            chosen = strength
+            if np.mean(gaps) >= c["min_gap"]:
+                reached = True
+                break
+        return {"table": pd.DataFrame(rows), "chosen": chosen, "reached": reached}
+
+    def ser_results(self):
+        """Every method, direction and seed of every condition: the run's ``ser_results`` table."""
+        def compute():
+            tables = []
+            for name in self.conditions():
+                run = self.condition_run(name)
+                tables.append(run.ser_table(run.main_runs(), condition=name))
+            return pd.concat(tables, ignore_index=True)
+
+        return self._memoised("ser_results", compute)
+
+    def ser_contrasts(self):
+        """Paired differences of UAR with 95 % CIs, per condition (:func:`agser.ser.stats.contrasts`)."""
+        from agser.ser.stats import contrasts
+
+        results = self.ser_results()
+        return pd.concat([contrasts(results[results["condition"] == c], condition=c) for c in self.conditions()],
+                         ignore_index=True)
+
+    def ser_runs(self, condition="default"):
+        """``(method, direction, seed) -> run dict`` of one condition (predictions, histories)."""
+        run = self.condition_run(condition)
+        return {t: run.ser_run(*t) for t in run.main_runs()}
+
+    def gamma_sweep(self):
+        """AG's UAR over ``ser.gamma_sweep`` (and ``ser.gamma``), both directions, ``ser.sweep_seeds``.
+
+        Shown after the main table; the table's gamma was fixed before any
+        result, and this sweep is never used to choose it.
+        """
+        s = self.params["ser"]
+        rows = []
+        for g in sorted(set([*s["gamma_sweep"], s["gamma"]])):
+            run = self.with_params(**{"ser.gamma": float(g)})
+            triples = [("AG", d, seed) for d in DIRECTIONS for seed in s["sweep_seeds"]]
+            run.train_runs(triples)
+            for _, d, seed in triples:
+                rows.append({"gamma": float(g), "direction": d, "seed": seed, "uar": run.ser_run("AG", d, seed)["uar"]})
+        return pd.DataFrame(rows, columns=["gamma", "direction", "seed", "uar"])

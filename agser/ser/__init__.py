@@ -9,24 +9,28 @@
 - :mod:`agser.ser.methods`: source-only, AG, PA, LA, Hard-AG, upper bound.
 - :mod:`agser.ser.splits`, :mod:`agser.ser.metrics`, :mod:`agser.ser.stats`:
   protocol, UAR and binary per-emotion UAR, seeds and significance.
-- :mod:`agser.ser.train`: :func:`run_experiment` (one method, direction and
-  seed on loaded corpora). The cached run-level steps that chapters call are
-  the run layer's (:mod:`agser.run.ser`).
+- :mod:`agser.ser.estimator`: :class:`SERClassifier`, the model as a
+  scikit-learn classifier (mini-batches from features on disk, CPU or CUDA,
+  early stopping on held-out source speakers).
+- :mod:`agser.ser.protocol`: splits, size-matched training sets and
+  :func:`run_experiment` (one method, direction and seed on loaded corpora).
+  The cached run-level steps that chapters call are the run layer's
+  (:mod:`agser.run.ser`).
 """
 
-from agser.ser.data import CorpusData, LabelledSet, UtteranceSet
+from agser.ser.data import CorpusData, UtteranceSet
+from agser.ser.estimator import SERClassifier
 from agser.ser.methods import CROSS_METHODS, METHODS
 from agser.ser.metrics import SER_CLASSES, binary_uar, ser_metrics, uar
 from agser.ser.model import SERModel
 from agser.ser.splits import speaker_split
-from agser.ser.train import SERConfig, run_experiment
+from agser.ser.protocol import run_experiment
 
 __all__ = [
     "CROSS_METHODS",
     "CorpusData",
-    "LabelledSet",
     "METHODS",
-    "SERConfig",
+    "SERClassifier",
     "SERModel",
     "SER_CLASSES",
     "UtteranceSet",

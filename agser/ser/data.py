@@ -1,20 +1,27 @@
-"""Utterance-level SER data: frame features per layer, phone spans, anchor units.
+"""Utterance-level SER data: features read on demand, phone segments, anchor units, batches.
 
-:class:`CorpusData` holds one corpus: padded encoder features of every
-utterance (``n x n_layers x T x dim``), their lengths, speakers, labels (an
-index into :data:`agser.ser.metrics.SER_CLASSES`, -1 for any other or no
-emotion) and a segment table (one phone span per row, in encoder frames, with
-its phone, its AG cluster and the row of its mouth gesture).
+Nothing here holds a corpus' frame features in memory. A set of utterances
+refers to a mapping ``utterance_id -> (n_layers, n_frames, dim)`` array that
+is read when an utterance is asked for (the run's store memory-maps each
+utterance's ``.npy``); :class:`UtteranceDataset` pools, normalises and returns
+one utterance at a time, and :func:`collate` pads a mini-batch.
+
+:class:`CorpusData` is one corpus as loaded: the feature mapping, the
+utterances' ids, speakers, labels (an index into
+:data:`agser.ser.metrics.SER_CLASSES`, -1 for any other or no emotion), frame
+counts, and a segment table (one phone span per row, in pooled encoder
+frames, with its phone, its AG cluster and the row of its mouth gesture).
 
 Training code never receives a target corpus' labels: the target side is an
-:class:`UtteranceSet`, which has no ``labels`` field at all, made by
-:meth:`CorpusData.unlabelled`; only :class:`LabelledSet` (source, test) carries
-them. Segment tables of an :class:`UtteranceSet` keep no ``emotion`` column.
+:class:`UtteranceSet`, which has no labels at all, made by
+:meth:`CorpusData.subset`; labels travel separately, as the ``y`` of
+:meth:`agser.ser.estimator.SERClassifier.fit`, for source utterances only.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -22,12 +29,15 @@ import pandas as pd
 from agser.errors import ParameterError
 from agser.ser.metrics import SER_CLASSES
 
-__all__ = ["SEGMENT_COLUMNS", "UtteranceSet", "LabelledSet", "CorpusData", "pad_features",
-           "pool_frames", "label_index", "segments_to_frames", "corpus_by_code"]
+__all__ = ["SEGMENT_COLUMNS", "UtteranceSet", "CorpusData", "FeatureNormalizer", "UtteranceDataset",
+           "collate", "pool_frames", "label_index", "segments_to_frames", "corpus_by_code",
+           "segments_of_rows", "utterance_means", "LayerView"]
 
 #: Columns of a segment table: row of the utterance in its set, frame span
-#: ``[start, end)`` in encoder frames, phone (IPA), AG cluster (-1 = none) and
-#: the row of the segment's mouth gesture (-1 = none).
+#: ``[start, end)`` in pooled encoder frames, phone (IPA), AG cluster (-1 = none)
+#: and the row of the segment's mouth gesture (-1 = none). A table may carry more
+#: (``oracle``: the simulator's true articulatory class; ``unit``/``weight``: the
+#: anchor unit and weight a method gives the segment).
 SEGMENT_COLUMNS = ("utt", "start", "end", "ipa", "cluster", "gesture")
 
 
@@ -41,31 +51,6 @@ def label_index(emotions):
     """
     lookup = {name: i for i, name in enumerate(SER_CLASSES)}
     return np.array([lookup.get(str(e), -1) for e in emotions], dtype=int)
-
-
-def pad_features(arrays):
-    """Stack (n_layers, T_i, dim) arrays into (n, n_layers, T_max, dim), zero padded.
-
-    Returns
-    -------
-    (features, lengths) : (numpy.ndarray float32, numpy.ndarray int)
-
-    Examples
-    --------
-    >>> f, n = pad_features([np.ones((2, 3, 4)), np.ones((2, 5, 4))])
-    >>> f.shape, n.tolist()
-    ((2, 2, 5, 4), [3, 5])
-    """
-    if not arrays:
-        raise ParameterError("pad_features needs at least one utterance")
-    L, _, D = arrays[0].shape
-    lengths = np.array([a.shape[1] for a in arrays], dtype=int)
-    out = np.zeros((len(arrays), L, int(lengths.max()), D), dtype=np.float32)
-    for i, a in enumerate(arrays):
-        if a.shape[0] != L or a.shape[2] != D:
-            raise ParameterError(f"utterance {i} has features {a.shape}, expected ({L}, T, {D})")
-        out[i, :, : a.shape[1]] = a
-    return out, lengths
 
 
 def pool_frames(features, pool):
@@ -91,24 +76,8 @@ def pool_frames(features, pool):
     if pool < 1:
         raise ParameterError(f"frame_pool={pool!r} must be a positive integer")
     T = f.shape[1] // pool * pool
-    return f[:, :T].reshape(f.shape[0], T // pool, pool, f.shape[2]).mean(2).astype(np.float32)
-
-
-def corpus_by_code(corpora, code):
-    """The :class:`CorpusData` whose corpus has code ``code`` (``"C"``, ``"I"``).
-
-    Examples
-    --------
-    >>> corpus_by_code({"sim-crema": "c", "sim-improv": "i"}, "I")
-    'i'
-    """
-    from agser.corpora import CORPUS_CODES
-
-    hits = [c for name, c in corpora.items() if CORPUS_CODES.get(name, name) == code]
-    if len(hits) != 1:
-        raise ParameterError(f"corpus code {code!r} matches {len(hits)} corpora of this run "
-                             f"({', '.join(corpora)})")
-    return hits[0]
+    return f[:, :T].reshape(f.shape[0], T // pool, pool, f.shape[2]).mean(2, dtype=np.float32) \
+        .astype(np.float32)
 
 
 def segments_to_frames(start_s, end_s, frame_rate, lengths):
@@ -137,38 +106,95 @@ def segments_to_frames(start_s, end_s, frame_rate, lengths):
     return start, end
 
 
+def corpus_by_code(corpora, code):
+    """The corpus whose name has code ``code`` (``"C"``, ``"I"``; :data:`agser.corpora.CORPUS_CODES`).
+
+    Examples
+    --------
+    >>> corpus_by_code({"sim-crema": "c", "sim-improv": "i"}, "I")
+    'i'
+    """
+    from agser.corpora import CORPUS_CODES
+
+    hits = [c for name, c in corpora.items() if CORPUS_CODES.get(name, name) == code]
+    if len(hits) != 1:
+        raise ParameterError(f"corpus code {code!r} matches {len(hits)} corpora of this run "
+                             f"({', '.join(corpora)})")
+    return hits[0]
+
+
+def segments_of_rows(segments, rows):
+    """The segments of some utterances, re-indexed to their position in ``rows``.
+
+    Parameters
+    ----------
+    segments : pandas.DataFrame
+        A segment table whose ``utt`` indexes a set's utterances.
+    rows : array of int
+        Utterances to keep (positions in that set), in their new order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The kept segments (index reset), ``utt`` = position in ``rows``, and
+        ``source_row``: the segment's row in ``segments``.
+
+    Examples
+    --------
+    >>> seg = pd.DataFrame({"utt": [0, 1, 1, 2], "start": 0, "end": 1})
+    >>> segments_of_rows(seg, [2, 1])[["utt", "source_row"]].values.tolist()
+    [[1, 1], [1, 2], [0, 3]]
+    """
+    rows = np.asarray(rows, dtype=int)
+    n = int(segments["utt"].max()) + 1 if len(segments) else 0
+    remap = np.full(max(n, int(rows.max()) + 1 if rows.size else 0), -1, dtype=int)
+    remap[rows] = np.arange(rows.size)
+    utt = segments["utt"].to_numpy()
+    keep = remap[utt] >= 0
+    out = segments[keep].copy()
+    out["source_row"] = np.flatnonzero(keep)
+    out["utt"] = remap[utt[keep]]
+    return out.reset_index(drop=True)
+
+
 @dataclass(frozen=True)
 class UtteranceSet:
-    """Utterances without labels (the unlabelled target side).
+    """Utterances without labels, their features read on demand.
 
     Attributes
     ----------
-    features : numpy.ndarray, float32, shape (n, n_layers, T, dim)
+    features : mapping
+        ``utterance_id -> (n_layers, n_frames_raw, dim)`` array (read when asked
+        for; may hold more utterances than the set).
+    utterance_id, speaker : numpy.ndarray of str, shape (n,)
     lengths : numpy.ndarray of int, shape (n,)
-    speaker, utterance_id : numpy.ndarray of str, shape (n,)
+        Frames of each utterance after pooling.
     segments : pandas.DataFrame
-        :data:`SEGMENT_COLUMNS`; ``utt`` indexes this set's rows.
-    block_input : tuple of numpy.ndarray, each (T_enc_i, dim)
-        Input of the lowest fine-tuned encoder block of each utterance at the
-        encoder's frame rate (``ser.finetune_top > 0``); empty otherwise.
+        :data:`SEGMENT_COLUMNS` (and any extra column); ``utt`` indexes this set.
+    pool : int
+        Raw encoder frames averaged into one.
+    gestures : sequence of numpy.ndarray, each (T_i, 24)
+        The flattened mouth gesture that a segment's ``gesture`` column points to.
+    block_input : mapping or None
+        ``utterance_id -> (n_frames_raw, dim)``: the input of the lowest
+        fine-tuned encoder block (``ser.finetune_top > 0``), else None.
     """
 
-    features: np.ndarray
-    lengths: np.ndarray
-    speaker: np.ndarray
+    features: Mapping
     utterance_id: np.ndarray
+    speaker: np.ndarray
+    lengths: np.ndarray
     segments: pd.DataFrame = field(repr=False)
-    block_input: tuple = field(default=(), repr=False)
+    pool: int = 1
+    gestures: tuple = field(default=(), repr=False)
+    block_input: Mapping = field(default=None, repr=False)
 
     def __len__(self):
         return int(self.lengths.shape[0])
 
-
-@dataclass(frozen=True)
-class LabelledSet(UtteranceSet):
-    """Utterances with class labels (source training set, test set)."""
-
-    labels: np.ndarray = None
+    def with_segments(self, segments):
+        """The same set with another segment table (e.g. anchor units added)."""
+        return replace(self, segments=segments)
 
 
 @dataclass(frozen=True)
@@ -178,48 +204,231 @@ class CorpusData:
     Attributes
     ----------
     corpus : str
-    features, lengths, speaker, utterance_id : as in :class:`UtteranceSet`
+    features, utterance_id, speaker, lengths, segments, pool, gestures, block_input
+        As in :class:`UtteranceSet`.
     labels : numpy.ndarray of int, shape (n,)
         -1 for an utterance outside the four classes (or unlabelled).
-    segments : pandas.DataFrame
-        :data:`SEGMENT_COLUMNS` with ``utt`` indexing this corpus' rows.
     frame_rate : float
-        Encoder frames per second.
-    gestures : sequence of numpy.ndarray, each (T_i, 24)
-        Flattened mouth gesture of each segment row ``gesture`` points to
-        (Hard-AG); may be empty.
-    block_input : tuple of numpy.ndarray, each (T_enc_i, dim)
-        As in :class:`UtteranceSet` (empty unless encoder layers are fine-tuned).
+        Pooled encoder frames per second.
     """
 
     corpus: str
-    features: np.ndarray
-    lengths: np.ndarray
-    speaker: np.ndarray
+    features: Mapping
     utterance_id: np.ndarray
+    speaker: np.ndarray
+    lengths: np.ndarray
     labels: np.ndarray
     segments: pd.DataFrame = field(repr=False)
     frame_rate: float = 50.0
+    pool: int = 1
     gestures: tuple = field(default=(), repr=False)
-    block_input: tuple = field(default=(), repr=False)
+    block_input: Mapping = field(default=None, repr=False)
 
-    def _take(self, rows):
+    def __len__(self):
+        return int(self.lengths.shape[0])
+
+    def subset(self, rows):
+        """The utterances at ``rows`` (positions), as an :class:`UtteranceSet` with no labels."""
         rows = np.asarray(rows, dtype=int)
-        remap = np.full(len(self.lengths), -1, dtype=int)
-        remap[rows] = np.arange(rows.size)
-        seg = self.segments[remap[self.segments["utt"].to_numpy()] >= 0].copy()
-        seg["utt"] = remap[seg["utt"].to_numpy()]
-        seg = seg[list(SEGMENT_COLUMNS)].reset_index(drop=True)
-        return dict(features=self.features[rows], lengths=self.lengths[rows],
-                    speaker=self.speaker[rows], utterance_id=self.utterance_id[rows],
-                    segments=seg,
-                    block_input=tuple(self.block_input[i] for i in rows) if self.block_input else ())
+        return UtteranceSet(features=self.features, utterance_id=self.utterance_id[rows],
+                            speaker=self.speaker[rows], lengths=self.lengths[rows],
+                            segments=segments_of_rows(self.segments, rows), pool=self.pool,
+                            gestures=self.gestures, block_input=self.block_input)
 
-    def labelled(self, mask):
-        """The utterances of ``mask`` (bool, shape (n,)) that carry one of the four labels."""
-        rows = np.flatnonzero(np.asarray(mask, dtype=bool) & (self.labels >= 0))
-        return LabelledSet(labels=self.labels[rows], **self._take(rows))
+    def labelled_rows(self, mask):
+        """Positions of the utterances of ``mask`` (bool, (n,)) that carry one of the four labels."""
+        return np.flatnonzero(np.asarray(mask, dtype=bool) & (self.labels >= 0))
 
-    def unlabelled(self, mask):
-        """The utterances of ``mask``, whatever their label, with no label attached."""
-        return UtteranceSet(**self._take(np.flatnonzero(np.asarray(mask, dtype=bool))))
+
+class FeatureNormalizer:
+    """The normalisation of SER features: per speaker (or utterance), then global.
+
+    1. ``mode="speaker"``: z-score each layer and dimension over all the
+       speaker's frames in the set (:class:`agser.normalize.SpeakerNormalizer`,
+       speaker ids only, never labels); ``"utterance"``: over the utterance's
+       own frames; ``"none"``.
+    2. Standardise each layer and dimension by the mean and std of the
+       *training* set's frames after step 1 (fitted once on the source).
+
+    Statistics come from one streaming pass per set, reading one utterance at
+    a time. :meth:`shift_scale` gives one utterance's combined affine map, so
+    that ``normalised = (pooled - shift) / scale`` on its valid frames.
+    """
+
+    MODES = ("speaker", "utterance", "none")
+
+    def __init__(self, mode="speaker"):
+        if mode not in self.MODES:
+            raise ParameterError(f"ser.normalize={mode!r} must be 'speaker', 'utterance' or 'none'")
+        self.mode = mode
+        self.global_ = None
+        self._fitted = None
+
+    @staticmethod
+    def _frames(uset, i):
+        f = pool_frames(uset.features[uset.utterance_id[i]], uset.pool)
+        return f.transpose(1, 0, 2)  # (T, n_layers, dim): frames along axis 0
+
+    def first_stage(self, uset):
+        """Per-utterance ``(shift, scale)`` of step 1 for a set: two (n, n_layers, dim) arrays."""
+        from agser.normalize import SpeakerNormalizer
+
+        n = len(uset)
+        shift = scale = None
+        if self.mode == "speaker":
+            norm = SpeakerNormalizer()
+            for i in range(n):
+                norm.partial_fit([self._frames(uset, i)], groups=[uset.speaker[i]])
+            pairs = [norm.shift_scale(s) for s in uset.speaker]
+            shift = np.stack([p[0] for p in pairs]).astype(np.float32)
+            scale = np.stack([p[1] for p in pairs]).astype(np.float32)
+        else:
+            for i in range(n):
+                f = self._frames(uset, i).astype(np.float64)
+                if shift is None:
+                    shift = np.zeros((n,) + f.shape[1:], np.float32)
+                    scale = np.ones((n,) + f.shape[1:], np.float32)
+                if self.mode == "utterance":
+                    shift[i] = f.mean(0)
+                    scale[i] = np.sqrt(f.var(0) + 1e-6)
+        return shift, scale
+
+    def fit(self, uset):
+        """Fit step 2 on a (training) set; returns self."""
+        shift, scale = self.first_stage(uset)
+        self._fitted = (uset, shift, scale)  # affine() of this very set needs no second pass
+        total = total_sq = 0.0
+        count = 0
+        for i in range(len(uset)):
+            z = (self._frames(uset, i).astype(np.float64) - shift[i]) / scale[i]
+            total = total + z.sum(0)
+            total_sq = total_sq + (z * z).sum(0)
+            count += z.shape[0]
+        mu = total / max(count, 1)
+        sd = np.sqrt(np.maximum(total_sq / max(count, 1) - mu * mu, 0.0) + 1e-8)
+        self.global_ = (mu.astype(np.float32), sd.astype(np.float32))
+        return self
+
+    def affine(self, uset):
+        """Per-utterance ``(shift, scale)`` of the whole map for a set: ``(x - shift) / scale``."""
+        if self.global_ is None:
+            raise ParameterError("FeatureNormalizer.affine before fit")
+        if self._fitted is not None and self._fitted[0] is uset:
+            shift, scale = self._fitted[1:]
+        else:
+            shift, scale = self.first_stage(uset)
+        mu, sd = self.global_
+        # (x - s1) / c1 then (. - mu) / sd  ==  (x - (s1 + mu * c1)) / (c1 * sd)
+        return (shift + mu[None] * scale).astype(np.float32), (scale * sd[None]).astype(np.float32)
+
+
+class UtteranceDataset:
+    """A map-style dataset (``torch.utils.data``) of one set: pooled, normalised utterances.
+
+    ``dataset[i]`` is a dict: ``x`` float32 (n_layers, T_i, dim), ``length``,
+    ``index`` (i), ``label`` (-1 when the set has none) and, with fine-tuned
+    blocks, ``block`` float32 (n_frames_raw, dim).
+
+    Parameters
+    ----------
+    uset : UtteranceSet
+    affine : (shift, scale)
+        Per-utterance arrays, each (n, n_layers, dim) (:meth:`FeatureNormalizer.affine`).
+    labels : array of int, optional
+    """
+
+    def __init__(self, uset, affine, labels=None):
+        self.uset = uset
+        self.shift, self.scale = affine
+        self.labels = None if labels is None else np.asarray(labels, dtype=int)
+
+    def __len__(self):
+        return len(self.uset)
+
+    def __getitem__(self, i):
+        uid = self.uset.utterance_id[i]
+        f = pool_frames(self.uset.features[uid], self.uset.pool)
+        x = (f - self.shift[i][:, None, :]) / self.scale[i][:, None, :]
+        item = {"x": np.ascontiguousarray(x, dtype=np.float32), "length": int(f.shape[1]), "index": int(i),
+                "label": -1 if self.labels is None else int(self.labels[i])}
+        if self.uset.block_input is not None:
+            item["block"] = np.asarray(self.uset.block_input[uid], dtype=np.float32)
+        return item
+
+
+def collate(items):
+    """Pad a list of :class:`UtteranceDataset` items into one batch of tensors.
+
+    Returns
+    -------
+    dict
+        ``x`` (B, n_layers, T_max, dim), zero-padded; ``lengths``, ``labels``,
+        ``index`` (B,) long; with fine-tuned blocks ``block`` (B, T_raw_max,
+        dim) and ``block_lengths``.
+
+    Examples
+    --------
+    >>> a = {"x": np.ones((2, 3, 4), np.float32), "length": 3, "index": 0, "label": 1}
+    >>> b = {"x": np.ones((2, 5, 4), np.float32), "length": 5, "index": 1, "label": 2}
+    >>> batch = collate([a, b])
+    >>> tuple(batch["x"].shape), batch["lengths"].tolist()
+    ((2, 2, 5, 4), [3, 5])
+    """
+    import torch
+
+    L, _, D = items[0]["x"].shape
+    T = max(it["length"] for it in items)
+    x = np.zeros((len(items), L, T, D), np.float32)
+    for j, it in enumerate(items):
+        x[j, :, : it["length"]] = it["x"]
+    out = {"x": torch.from_numpy(x),
+           "lengths": torch.tensor([it["length"] for it in items], dtype=torch.long),
+           "labels": torch.tensor([it["label"] for it in items], dtype=torch.long),
+           "index": torch.tensor([it["index"] for it in items], dtype=torch.long)}
+    if "block" in items[0]:
+        from agser.ser.finetune import pad_block_input
+
+        bx, bl = pad_block_input([it["block"] for it in items])
+        out["block"], out["block_lengths"] = bx, bl
+    return out
+
+
+def utterance_means(uset, affine):
+    """Mean over frames of every utterance's normalised features: (n, n_layers, dim) float64.
+
+    Parameters
+    ----------
+    uset : UtteranceSet
+    affine : (shift, scale)
+        :meth:`FeatureNormalizer.affine` of the set.
+    """
+    shift, scale = affine
+    out = np.zeros((len(uset),) + shift.shape[1:], np.float64)
+    for i, uid in enumerate(uset.utterance_id):
+        f = pool_frames(uset.features[uid], uset.pool).astype(np.float64)
+        out[i] = (f.mean(1) - shift[i]) / scale[i]
+    return out
+
+
+class LayerView(Mapping):
+    """``utterance_id -> features[utterance_id][layer]``, read on access (a fine-tuned block's input).
+
+    Examples
+    --------
+    >>> v = LayerView({"u": np.arange(6).reshape(3, 2, 1)}, -1)
+    >>> v["u"].ravel().tolist(), len(v)
+    ([4, 5], 1)
+    """
+
+    def __init__(self, features, layer):
+        self.features = features
+        self.layer = int(layer)
+
+    def __getitem__(self, utterance_id):
+        return self.features[utterance_id][self.layer]
+
+    def __iter__(self):
+        return iter(self.features)
+
+    def __len__(self):
+        return len(self.features)

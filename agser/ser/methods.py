@@ -1,37 +1,39 @@
 """The methods compared in chapters 6 and 7, and the anchor units each uses.
 
-========== ==================================================================
-method     what it adds to the cross-entropy L_ER on the labelled source
-========== ==================================================================
-source-only nothing (no anchoring, no target data)
-AG         ``gamma * L_AG``: soft-weighted triplets of cross-corpus segments
-           sharing a *common* AG cluster (overlap ``s_i >= 25 %`` for the
-           anchor's phone); weight ``s_i / 100``
-PA         ``gamma * L_PA``: the same triplet loss, with phone identity as the
-           anchor unit, weight 1
-LA         ``gamma * CORAL``: CORAL between source and target utterance
-           embeddings of the encoder layers picked by the layer-similarity
-           analysis (:func:`layer_coral_distance`, :func:`choose_layers`)
-Hard-AG    ``gamma * L_hard``: no clustering; a segment's positive is the
-           cross-corpus segment of the *same phone* whose mouth gesture is
-           nearest under the soft-DTW divergence; negatives are cross-corpus
-           segments of another phone; weight 1
-upper-bound trained and tested within one corpus (speaker-independent)
-========== ==================================================================
+============= ================================================================
+method        what it adds to the cross-entropy L_ER on the labelled source
+============= ================================================================
+source-only   nothing (no anchoring, no target data)
+AG            ``gamma * L_AG``: soft-weighted triplets of cross-corpus segments
+              sharing a *common* AG cluster (overlap ``s_i >= 25 %`` for the
+              anchor's phone); weight ``s_i / 100``
+AG-shuffled   AG's loss, anchors and weights, with the (unit, weight) of the
+              segments permuted within each corpus: articulation is destroyed,
+              everything else kept (the ablation a working AG must beat)
+AG-oracle     AG's loss with the simulator's true articulatory class of each
+              segment in place of its AG cluster (simulated corpora only): the
+              best anchors this loss can get
+PA            ``gamma * L_PA``: the same triplet loss, with phone identity as the
+              anchor unit, weight 1
+LA            ``gamma * CORAL``: CORAL between source and target of the pooled
+              representation the classifier uses, and of the same network on
+              each encoder layer chosen by the layer-similarity analysis on
+              speaker-normalised features (:func:`layer_coral_distance`,
+              :func:`choose_layers`)
+Hard-AG       ``gamma * L_hard``: no clustering; a segment's positive is the
+              cross-corpus segment of the *same phone* whose mouth gesture is
+              nearest under the soft-DTW divergence; negatives are cross-corpus
+              segments of another phone; weight 1
+upper-bound   trained and tested within one corpus (speaker-independent folds)
+============= ================================================================
 
-Triplet sampling (all triplet methods): at every training step each eligible
-segment of either corpus is an anchor (at most ``max_triplets`` drawn at
-random); its positive is drawn uniformly among the *other* corpus' segments of
-the same unit (Hard-AG: the fixed nearest gesture), its negative uniformly
-among the other corpus' segments of a different unit. Both directions
-(source anchors, target anchors) enter one weighted mean.
-
-LA's layer-similarity analysis: for each encoder layer, the CORAL distance
-between the standardised utterance-mean features of the source and of the
-unlabelled target; the ``la_layers`` layers with the *largest* distance (the
-layers where the corpora differ most, so where alignment has work to do) are
-aligned, each through the model's trainable input projection (the encoder is
-frozen, so a CORAL loss on its raw output would have no gradient).
+Triplets are drawn within each training step's mini-batches
+(:class:`agser.ser.estimator.SERClassifier`): every segment of the source
+batch and of the target batch with an anchor unit is an anchor (at most
+``max_triplets``); its positive is drawn among the *other* corpus' batch
+segments of the same unit (Hard-AG: the nearest same-phone gesture there), its
+negative among that batch's segments of another unit. Both directions enter
+one weighted mean.
 """
 
 from __future__ import annotations
@@ -41,16 +43,19 @@ import pandas as pd
 
 from agser.errors import ParameterError
 
-__all__ = ["METHODS", "CROSS_METHODS", "TRIPLET_METHODS", "check_method", "ag_units",
-           "phone_units", "gesture_divergence_by_phone", "hard_ag_positives",
-           "layer_coral_distance", "choose_layers"]
+__all__ = ["METHODS", "CROSS_METHODS", "TRIPLET_METHODS", "ANCHORING", "check_method", "ag_units",
+           "phone_units", "anchor_units", "shuffle_units", "gesture_divergence_by_phone",
+           "hard_ag_positives", "layer_coral_distance", "choose_layers", "overlap_table"]
 
-#: Every method name, in the order of the paper's table.
-METHODS = ("upper-bound", "source-only", "PA", "LA", "AG", "Hard-AG")
+#: Every method name, in the order of the tables.
+METHODS = ("upper-bound", "source-only", "PA", "LA", "AG", "Hard-AG", "AG-shuffled", "AG-oracle")
 #: Methods trained on one corpus and tested on the other.
-CROSS_METHODS = ("source-only", "PA", "LA", "AG", "Hard-AG")
+CROSS_METHODS = ("source-only", "PA", "LA", "AG", "Hard-AG", "AG-shuffled", "AG-oracle")
 #: Methods whose extra loss is a triplet loss over segments.
-TRIPLET_METHODS = ("AG", "PA", "Hard-AG")
+TRIPLET_METHODS = ("AG", "PA", "Hard-AG", "AG-shuffled", "AG-oracle")
+#: The estimator's ``anchoring`` of each method.
+ANCHORING = {"upper-bound": "none", "source-only": "none", "PA": "triplet", "LA": "coral", "AG": "triplet",
+             "Hard-AG": "hard", "AG-shuffled": "triplet", "AG-oracle": "triplet"}
 
 
 def check_method(method):
@@ -205,33 +210,29 @@ def hard_ag_positives(divergence, rows_anchor, rows_allowed, anchor_is_a=True):
     return out
 
 
-def layer_coral_distance(source_features, source_lengths, target_features, target_lengths):
+def layer_coral_distance(source_means, target_means):
     """Cross-corpus CORAL distance of each encoder layer (LA's layer analysis).
 
     Parameters
     ----------
-    source_features, target_features : numpy.ndarray, shape (n, n_layers, T, dim)
-    source_lengths, target_lengths : numpy.ndarray of int, shape (n,)
+    source_means, target_means : numpy.ndarray, shape (n, n_layers, dim)
+        Utterance means of each layer's (speaker-normalised) frame features
+        (:func:`agser.ser.data.utterance_means`).
 
     Returns
     -------
     numpy.ndarray, shape (n_layers,)
-        ``||C_s - C_t||_F^2 / (4 dim^2)`` of the utterance-mean features,
-        each dimension standardised over both corpora together.
+        ``||C_s - C_t||_F^2 / (4 dim^2)`` of the utterance means, each
+        dimension standardised over both corpora together.
 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
-    >>> x = rng.normal(size=(20, 2, 5, 3)).astype("float32"); n = np.full(20, 5)
-    >>> y = rng.normal(size=(20, 2, 5, 3)).astype("float32"); y[:, 1, :, 0] *= 5
-    >>> d = layer_coral_distance(x, n, y, n); bool(d[1] > d[0])
+    >>> x = rng.normal(size=(20, 2, 3)); y = rng.normal(size=(20, 2, 3)); y[:, 1, 0] *= 5
+    >>> d = layer_coral_distance(x, y); bool(d[1] > d[0])
     True
     """
-    def means(f, n):
-        mask = (np.arange(f.shape[2])[None, :] < np.asarray(n)[:, None]).astype(np.float64)
-        return np.einsum("nltd,nt->nld", f.astype(np.float64), mask) / mask.sum(1)[:, None, None]
-
-    ms, mt = means(source_features, source_lengths), means(target_features, target_lengths)
+    ms, mt = np.asarray(source_means, dtype=np.float64), np.asarray(target_means, dtype=np.float64)
     both = np.concatenate([ms, mt])
     mu, sd = both.mean(0), both.std(0) + 1e-8
     ms, mt = (ms - mu) / sd, (mt - mu) / sd
@@ -258,3 +259,94 @@ def choose_layers(distance, n_layers=2, select="least-similar"):
     if select == "least-similar":
         order = order[::-1]
     return np.sort(order[: max(1, min(int(n_layers), len(distance)))])
+
+
+def overlap_table(source_segments, target_segments, threshold=25.0, column="cluster"):
+    """Cross-corpus overlap ``s_i`` (percent) of each cluster and phone, of two segment tables.
+
+    :func:`agser.analysis.overlap.cluster_overlap` on the segments of both
+    sides (those with ``column`` >= 0), with the sides as the two corpora.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index = cluster, columns = phone (IPA).
+    """
+    from agser.analysis.overlap import cluster_overlap
+
+    df = pd.concat([source_segments.assign(corpus="source"), target_segments.assign(corpus="target")],
+                   ignore_index=True)
+    df = df[df[column] >= 0]
+    df = df.assign(cluster=df[column])
+    result = cluster_overlap(df[["corpus", "ipa", "cluster"]], threshold=threshold)
+    return result[0] if isinstance(result, tuple) else result
+
+
+def shuffle_units(units, weights, rng):
+    """Permute the (unit, weight) pairs of one corpus' segments: AG-shuffled's anchors.
+
+    The anchors' number, each unit's count and the multiset of weights stay
+    the same; which segment carries which unit becomes random, so the link
+    between a segment's articulation and its anchor unit is destroyed.
+
+    Examples
+    --------
+    >>> u, w = shuffle_units(np.array([0, 0, 1, -1]), np.array([.5, .5, .9, 0.]), np.random.default_rng(1))
+    >>> sorted(u.tolist()), sorted(w.tolist())
+    ([-1, 0, 0, 1], [0.0, 0.5, 0.5, 0.9])
+    """
+    order = rng.permutation(len(units))
+    return np.asarray(units)[order], np.asarray(weights)[order]
+
+
+def anchor_units(method, source_segments, target_segments, threshold=25.0, seed=0):
+    """The anchor ``unit`` and ``weight`` of every segment of both sides, for a method.
+
+    Reads only the segments' ``ipa``, ``cluster`` and (AG-oracle) ``oracle``
+    columns: no label.
+
+    Parameters
+    ----------
+    method : str
+        A triplet method (:data:`TRIPLET_METHODS`).
+    source_segments, target_segments : pandas.DataFrame
+        The training set's and the unlabelled target set's segment tables.
+    threshold : float
+        The overlap threshold (percent) of AG's common clusters.
+    seed : int
+        AG-shuffled's permutation.
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame, dict)
+        Both tables with ``unit`` (-1 = not an anchor) and ``weight`` added,
+        and a summary: ``common_share_source`` / ``common_share_target``
+        (share of segments with an anchor unit) and ``n_units``.
+    """
+    if method not in TRIPLET_METHODS:
+        raise ParameterError(f"method {method!r} has no anchor units")
+    ss, ts = source_segments.copy(), target_segments.copy()
+    if method in ("AG", "AG-shuffled", "AG-oracle"):
+        column = "oracle" if method == "AG-oracle" else "cluster"
+        if column not in ss.columns or column not in ts.columns:
+            raise ParameterError(f"method {method!r} needs the segments' {column!r} column"
+                                 + (" (simulated corpora only)" if column == "oracle" else ""))
+        per_cluster = overlap_table(ss, ts, threshold, column=column)
+        for table in (ss, ts):
+            u, w = ag_units(table.assign(cluster=table[column]), per_cluster, threshold)
+            table["unit"], table["weight"] = u, w
+        if method == "AG-shuffled":
+            rng = np.random.default_rng([int(seed), 4242])
+            for table in (ss, ts):
+                table["unit"], table["weight"] = shuffle_units(table["unit"].to_numpy(),
+                                                               table["weight"].to_numpy(), rng)
+    else:
+        # PA and Hard-AG: the phone is the unit (Hard-AG picks its positive within it)
+        phones = sorted(set(ss["ipa"].astype(str)) & set(ts["ipa"].astype(str)))
+        for table in (ss, ts):
+            table["unit"] = phone_units(table, phones)
+            table["weight"] = (table["unit"] >= 0).astype(float)
+    summary = {"common_share_source": float((ss["unit"] >= 0).mean()) if len(ss) else 0.0,
+               "common_share_target": float((ts["unit"] >= 0).mean()) if len(ts) else 0.0,
+               "n_units": int(len(set(ss.loc[ss["unit"] >= 0, "unit"]) & set(ts.loc[ts["unit"] >= 0, "unit"])))}
+    return ss, ts, summary

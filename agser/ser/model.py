@@ -30,7 +30,7 @@ def frame_mask(lengths, T):
     >>> frame_mask(torch.tensor([1, 3]), 3).tolist()
     [[True, False, False], [True, True, True]]
     """
-    return torch.arange(T)[None, :] < lengths[:, None]
+    return torch.arange(T, device=lengths.device)[None, :] < lengths[:, None]
 
 
 def masked_mean(h, mask):
@@ -86,13 +86,16 @@ class SERModel(nn.Module):
         logits = self.layer_logits.masked_fill(~self.layer_mask, float("-inf"))
         return torch.softmax(logits, 0)
 
-    def frames(self, x, lengths):
+    def frames(self, x, lengths, layer=None):
         """Frame features after each trainable layer.
 
         Parameters
         ----------
         x : torch.Tensor, shape (batch, n_layers, T, dim)
         lengths : torch.Tensor of int, shape (batch,)
+        layer : int, optional
+            Read this encoder layer alone instead of the weighted sum (LA's
+            per-layer representations).
 
         Returns
         -------
@@ -101,7 +104,10 @@ class SERModel(nn.Module):
             are zero.
         """
         mask = frame_mask(lengths, x.shape[2]).to(x.dtype)[..., None]
-        h = torch.einsum("l,bltd->btd", self.layer_weights(), x)
+        if layer is None:
+            h = torch.einsum("l,bltd->btd", self.layer_weights().to(x.dtype), x)
+        else:
+            h = x[:, int(layer)]
         h = torch.relu(self.proj(h)) * mask
         out = [h]
         for conv in self.convs:

@@ -2,19 +2,12 @@
 
 - :func:`summarise`: mean and sample standard deviation (``ddof=1``) over
   seeds of every figure, per method and direction.
-- :func:`paired_tests`: AG against each baseline, per direction:
-  (1) a two-sided *paired t-test over seeds* on the UAR (each seed shares the
-  speaker split, so the pair differs only by the method) and the exact
-  two-sided *Wilcoxon signed-rank* test on the same pairs (with 3 seeds its
-  smallest possible p is 0.25, so it can never be significant: reported for
-  honesty, not for decisions); (2) a *per-utterance exact McNemar test*
-  pooled over seeds: for every test utterance and seed, whether each method
-  classified it correctly; the discordant counts ``b`` (AG right, baseline
-  wrong) and ``c`` give a two-sided binomial p-value. McNemar tests accuracy
-  on the pooled predictions, not UAR, and pooled seeds are not independent
-  draws, so it is a screening figure.
-"""
-
+- :func:`contrasts`: for each pair of methods of :data:`CONTRASTS` and each
+  direction, the per-seed paired differences of UAR (every seed shares the
+  speaker split and test set, so a pair differs only by the method), their
+  mean with a 95 % t confidence interval, and a two-sided paired t-test whose
+  p-value is corrected by Holm's method for the number of contrasts.
+- :func:`mcnemar`: an exact McNemar test of two correctness vectors.
 from __future__ import annotations
 
 import numpy as np
@@ -23,7 +16,8 @@ from scipy import stats as _st
 
 from agser.errors import ParameterError
 
-__all__ = ["FIGURES", "summarise", "format_mean_std", "paired_tests", "mcnemar"]
+__all__ = ["FIGURES", "CONTRASTS", "CONTRAST_COLUMNS", "summarise", "format_mean_std", "mcnemar", "holm",
+           "paired_difference", "contrasts"]
 
 FIGURES = ("uar", "neutral", "anger", "happy", "sad")
 
@@ -86,51 +80,102 @@ def mcnemar(correct_a, correct_b):
     return b, c, p
 
 
-def paired_tests(results, runs, reference="AG"):
-    """AG (``reference``) against every other cross-corpus method, per direction.
+#: The contrasts of every SER table (a - b, UAR points), in the order they are shown.
+CONTRASTS = (("AG", "source-only"), ("AG", "AG-shuffled"), ("AG-oracle", "source-only"), ("AG", "PA"),
+             ("AG", "LA"), ("AG", "Hard-AG"), ("AG-oracle", "AG"), ("upper-bound", "source-only"))
+#: Columns of ``tables/ser_contrasts.csv``.
+CONTRAST_COLUMNS = ("condition", "direction", "contrast", "mean", "ci_low", "ci_high", "n_seeds", "p", "p_raw")
+
+
+def holm(p_values):
+    """Holm's step-down correction of p-values for the number of tests (NaN left out).
+
+    Examples
+    --------
+    >>> holm([0.01, 0.04, 0.03]).round(3).tolist()
+    [0.03, 0.06, 0.06]
+    """
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(np.isfinite(p))
+    order = ok[np.argsort(p[ok], kind="stable")]
+    m = order.size
+    running = 0.0
+    for i, j in enumerate(order):
+        running = max(running, min(1.0, (m - i) * p[j]))
+        out[j] = running
+    return out
+
+
+def paired_difference(a, b, confidence=0.95):
+    """Mean of the per-seed differences ``a - b``, its t confidence interval and paired t-test p.
+
+    Parameters
+    ----------
+    a, b : array of float, (n_seeds,)
+        The two methods' figures on the same seeds (same splits and test sets).
+
+    Returns
+    -------
+    dict
+        ``mean``, ``ci_low``, ``ci_high``, ``n_seeds``, ``p`` (two-sided; NaN
+        for fewer than two seeds or differences that are all equal).
+
+    Examples
+    --------
+    >>> r = paired_difference([60.0, 62.0, 64.0], [58.0, 59.0, 60.0])
+    >>> r["mean"], r["n_seeds"], r["ci_low"] > 0
+    (3.0, 3, True)
+    """
+    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    n = d.size
+    mean = float(d.mean()) if n else float("nan")
+    if n < 2:
+        return {"mean": mean, "ci_low": float("nan"), "ci_high": float("nan"), "n_seeds": n, "p": float("nan")}
+    se = float(d.std(ddof=1) / np.sqrt(n))
+    half = float(_st.t.ppf(0.5 + confidence / 2, n - 1) * se)
+    p = float(_st.ttest_1samp(d, 0.0).pvalue) if se > 0 else float("nan")
+    return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half, "n_seeds": n, "p": p}
+
+
+def contrasts(results, condition="default", pairs=CONTRASTS):
+    """Per-seed paired differences of UAR with 95 % CIs and Holm-corrected p-values.
+
+    A cross-corpus method ``S->T`` is paired with another on the same seed and
+    direction; the upper bound ``T->T`` is paired with the cross-corpus
+    methods tested on T (the same test set). ``p`` is corrected by Holm's
+    method over every contrast and direction of the condition; ``p_raw`` is
+    the paired t-test's own.
 
     Parameters
     ----------
     results : pandas.DataFrame
-        The results table (``method, direction, seed, uar, ...``).
-    runs : dict
-        ``(method, direction, seed) -> run dict`` holding ``y_true``,
-        ``y_pred`` and ``utterance_id`` (for McNemar).
-    reference : str
+        ``method, direction, seed, uar``.
+    condition : str
+    pairs : sequence of (str, str)
 
     Returns
     -------
     pandas.DataFrame
-        One row per (direction, baseline): ``n_seeds``, ``delta_uar`` (mean
-        of reference - baseline), ``t_p`` (paired t-test), ``wilcoxon_p``,
-        ``mcnemar_b``, ``mcnemar_c``, ``mcnemar_p``.
+        :data:`CONTRAST_COLUMNS`; pairs whose methods are not both in
+        ``results`` are left out.
     """
+    def series(method, direction):
+        if method == "upper-bound":
+            direction = f"{direction[-1]}->{direction[-1]}"
+        g = results[(results["method"] == method) & (results["direction"] == direction)]
+        return g.set_index("seed")["uar"]
+
     rows = []
-    for direction in results.loc[results["method"] == reference, "direction"].unique():
-        ref = results[(results["method"] == reference) & (results["direction"] == direction)] \
-            .set_index("seed")["uar"]
-        for method in results["method"].unique():
-            if method == reference:
-                continue
-            other = results[(results["method"] == method) & (results["direction"] == direction)] \
-                .set_index("seed")["uar"]
-            seeds = sorted(set(ref.index) & set(other.index))
+    for direction in ("C->I", "I->C"):
+        for a, b in pairs:
+            sa, sb = series(a, direction), series(b, direction)
+            seeds = sorted(set(sa.index) & set(sb.index))
             if not seeds:
                 continue
-            d = ref.loc[seeds].to_numpy() - other.loc[seeds].to_numpy()
-            t_p = float(_st.ttest_rel(ref.loc[seeds], other.loc[seeds]).pvalue) \
-                if len(seeds) > 1 and np.any(d != d[0]) else np.nan
-            w_p = float(_st.wilcoxon(d).pvalue) if len(seeds) > 1 and np.any(d != 0) else np.nan
-            ca, cb = [], []
-            for seed in seeds:
-                ra, rb = runs[(reference, direction, seed)], runs[(method, direction, seed)]
-                if ra["utterance_id"] != rb["utterance_id"]:
-                    raise ParameterError(f"{reference} and {method} seed {seed} were tested on "
-                                         "different utterances")
-                ca.append(np.equal(ra["y_true"], ra["y_pred"]))
-                cb.append(np.equal(rb["y_true"], rb["y_pred"]))
-            b, c, p = mcnemar(np.concatenate(ca), np.concatenate(cb))
-            rows.append({"direction": direction, "baseline": method, "n_seeds": len(seeds),
-                         "delta_uar": float(d.mean()), "t_p": t_p, "wilcoxon_p": w_p,
-                         "mcnemar_b": b, "mcnemar_c": c, "mcnemar_p": p})
-    return pd.DataFrame(rows)
+            r = paired_difference(sa.loc[seeds].to_numpy(), sb.loc[seeds].to_numpy())
+            rows.append({"condition": condition, "direction": direction, "contrast": f"{a} - {b}", **r})
+    out = pd.DataFrame(rows, columns=[c for c in CONTRAST_COLUMNS if c != "p_raw"])
+    out = out.rename(columns={"p": "p_raw"})
+    out["p"] = holm(out["p_raw"].to_numpy()) if len(out) else []
+    return out[list(CONTRAST_COLUMNS)]
