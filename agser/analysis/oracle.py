@@ -25,7 +25,7 @@ POSITIONS = (0.25, 0.5, 0.75)
 
 
 def span_articulation(track, start, end):
-    """The lip parameters of one span at 25, 50 and 75 % of it: a (12,) vector.
+    """The lip parameters of one span at 25, 50 and 75 % of it: a (12,) vector, position-major.
 
     Parameters
     ----------
@@ -39,7 +39,7 @@ def span_articulation(track, start, end):
     --------
     >>> import pandas as pd
     >>> t = pd.DataFrame({"time": [0.0, 1.0], "jaw": [0.0, 1.0], "spread": 0.0, "round": 0.0, "closure": 0.0})
-    >>> span_articulation(t, 0.0, 1.0)[:3].tolist()
+    >>> span_articulation(t, 0.0, 1.0).reshape(3, 4)[:, 0].tolist()  # position-major: jaw at 25, 50, 75 %
     [0.25, 0.5, 0.75]
     """
     missing = [c for c in ("time", *LIP_PARAMETERS) if c not in track.columns]
@@ -70,7 +70,7 @@ def oracle_classes(features, k, seed=0):
     Examples
     --------
     >>> X = np.r_[np.zeros((5, 12)), np.ones((5, 12))]
-    >>> c = oracle_classes(X, 2); len(set(c[:5])), len(set(c[5:])), c.min()
+    >>> c = oracle_classes(X, 2); len(set(c[:5])), len(set(c[5:])), int(c.min())
     (1, 1, 1)
     """
     from sklearn.cluster import KMeans

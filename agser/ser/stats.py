@@ -8,6 +8,8 @@
   mean with a 95 % t confidence interval, and a two-sided paired t-test whose
   p-value is corrected by Holm's method for the number of contrasts.
 - :func:`mcnemar`: an exact McNemar test of two correctness vectors.
+"""
+
 from __future__ import annotations
 
 import numpy as np
