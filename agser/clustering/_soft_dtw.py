@@ -501,8 +501,8 @@ def soft_dtw_pairwise(
         def c(t):
             return np.ascontiguousarray(t.numpy())
 
-        # BLAS computes small frame products between the kernels: one thread, so
-        # that its idle workers do not spin on the cores numba's threads need
+        # BLAS computes the kernels' small frame products inside their threads:
+        # one BLAS thread, so that its idle workers do not spin on those cores
         with threadpool_limits(limits=1, user_api="blas"):
             return pairwise(c(Xt), c(lx.to(torch.int64)), c(Yt), c(ly.to(torch.int64)), gamma)
     return _pairwise_tensor(Xt, lx, Yt, ly, gamma, max_pairs).cpu().numpy().astype(np.float64)

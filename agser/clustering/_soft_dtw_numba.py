@@ -8,56 +8,45 @@ with nothing dispatched per diagonal or per cell, and two further levels of
 parallelism:
 
 - *lanes*: the innermost loop runs over a group of up to 16 series (the
-  "lanes") that share the other side of the pair, laid out last in memory
-  (``(T, d, lanes)``), so that LLVM turns each cell update of all lanes into
-  SIMD instructions. This needs an exponential and a logarithm LLVM can
-  vectorise: :func:`_exp` and :func:`_log` below are polynomial versions
-  (within 1 and 3 units in the last place of libm; measured) because numba
-  calls libm's scalar ``exp``/``log`` otherwise (numba's vectorised SVML path
-  needs Intel's ``icc_rt``, which agser does not depend on).
-  ``error_model="numpy"`` keeps division from raising, which would stop the
-  vectoriser too.
-- *threads*: rows of the pairwise matrix, or groups of barycentre members,
-  are spread over ``numba.prange``.
+  "lanes") that share the other side of the pair, laid out last in memory,
+  so that LLVM turns each cell update of all lanes into SIMD instructions.
+  This needs an exponential and a logarithm LLVM can vectorise: :func:`_exp`
+  and :func:`_log` below are polynomial versions (within 2 and 5 units in the
+  last place of libm's; measured) because numba calls libm's scalar
+  ``exp``/``log`` otherwise (its vectorised SVML path needs Intel's
+  ``icc_rt``, which agser does not depend on). ``error_model="numpy"`` keeps
+  division from raising, which would stop the vectoriser too. The frame
+  costs ``|x|^2 + |y|^2 - 2 x.y`` take their products from BLAS, a block of
+  series at a time.
+- *threads*: blocks of rows of the pairwise matrix, or groups of barycentre
+  members, are tasks for a pool of Python threads; the kernels release the
+  GIL (see :func:`_run` for why not ``numba.prange``).
 
 The forward and backward passes are fused: while the forward pass computes
 each cell's soft-min of its three predecessors it stores the three soft-max
 weights (``d cell / d predecessor``), so the backward recursion of Cuturi &
 Blondel (2017, Algorithm 2) is a weighted sum with no exponential left, and
-the gradient with respect to the centres is accumulated from the expected
-alignment without storing the cost matrix.
+the gradient with respect to the centres comes from the expected alignment
+and one BLAS product, without storing the cost matrix.
 
 Notation as in the torch module: ``P = -R / gamma`` (negated, scaled
 accumulated cost), ``P[i, j] = lse(P[i-1, j-1], P[i-1, j], P[i, j-1]) -
-D[i, j] / gamma`` with ``D`` the squared Euclidean frame cost (computed from
-the differences, as tslearn does, not from ``|x|^2 + |y|^2 - 2 x.y``); the value
-is ``-gamma * P[lx, ly]``. Everything is float64.
+D[i, j] / gamma`` with ``D`` the squared Euclidean frame cost; the value is
+``-gamma * P[lx, ly]``. Everything is float64; values agree with tslearn's to
+about 1e-14 relative (tests).
 
 All kernels are compiled with ``cache=True``: the first call in a fresh
-environment compiles them (about 20 s for all of them on a 2-core machine,
-measured) and writes the machine code beside this file (or under
-``NUMBA_CACHE_DIR``); later processes load it in well under a second.
+environment compiles them and writes the machine code beside this file (or
+under ``NUMBA_CACHE_DIR``); later processes load it (for the figures, run
+``benchmarks/bench_clustering.py --compile``).
 """
 
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
-
-# numba's default threading layer is GNU OpenMP, whose idle workers spin for
-# about 300,000 iterations after each parallel region; the kernels below run
-# many short regions with Python (BLAS products, L-BFGS) in between, and on a
-# machine busy with other jobs the spinning worker takes the core the main
-# thread needs (measured: 2 threads 4.6x slower than 1). A short spin keeps the
-# wake-up fast when regions follow each other. Only when the user set neither,
-# and only for OpenMP runtimes that load after this import (numba's does, at
-# its first parallel call).
-if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
-    os.environ["GOMP_SPINCOUNT"] = "10000"
-
-from numba import njit, prange, types  # noqa: E402
+from numba import njit, types
 from numba.extending import intrinsic
 
 __all__ = [
@@ -258,18 +247,40 @@ def _add_grad_x(x, lx, y, ly, E, g):
                 g[i, k] += w * (x[i, k] - y[j, k])
 
 
-@njit(parallel=True, **_JIT)
-def paired(X, lx, Y, ly, gamma, grad):
+@njit(**_JIT)
+def _paired_task(X, lx, Y, ly, gamma, grad, b0, b1, values, gX, gY):
+    """Pairs ``b0 .. b1 - 1`` of :func:`paired`, written into its outputs."""
+    Tx, Ty = X.shape[1], Y.shape[1]
+    P = np.empty((Tx + 1, Ty + 1))
+    Wt = np.empty((3, Tx + 1, Ty + 1))
+    E = np.empty((Tx + 1, Ty + 1))
+    prev = np.empty(Ty + 1)
+    cur = np.empty(Ty + 1)
+    for b in range(b0, b1):
+        if grad:
+            values[b] = _forward_backward(X[b], lx[b], Y[b], ly[b], gamma, P, Wt, E)
+            _add_grad_x(X[b], lx[b], Y[b], ly[b], E, gX[b])
+            _add_grad_x(Y[b], ly[b], X[b], lx[b], E.T, gY[b])
+        else:
+            values[b] = _value(X[b], lx[b], Y[b], ly[b], gamma, prev, cur)
+
+
+def paired(X, lx, Y, ly, gamma, grad=False, n_threads=None):
     """Soft-DTW of the pairs ``(X[b, :lx[b]], Y[b, :ly[b]])``; with ``grad``, d/dX and d/dY.
+
+    One pair at a time per thread (no lanes): for the few pair-wise calls
+    outside the k-means loop (self-similarities, gradients of arbitrary pairs).
 
     Parameters
     ----------
-    X : float64 array (B, Tx, d), C-contiguous
-    lx : int64 array (B,)
+    X : float64 array (B, Tx, d)
+    lx : int array (B,)
     Y : float64 array (B, Ty, d)
-    ly : int64 array (B,)
+    ly : int array (B,)
     gamma : float
     grad : bool
+    n_threads : int, optional
+        Default: ``NUMBA_NUM_THREADS``.
 
     Returns
     -------
@@ -277,36 +288,29 @@ def paired(X, lx, Y, ly, gamma, grad):
     gX, gY : float64 arrays (B, Tx, d), (B, Ty, d)
         Zero beyond the lengths; empty (0, Tx, d) / (0, Ty, d) without ``grad``.
     """
-    B, Tx, Ty = X.shape[0], X.shape[1], Y.shape[1]
+    X, Y = _f64(X), _f64(Y)
+    lx, ly = _i64(lx), _i64(ly)
+    B = len(X)
     values = np.empty(B)
     nb = B if grad else 0
-    gX = np.zeros((nb, Tx, X.shape[2]))
-    gY = np.zeros((nb, Ty, Y.shape[2]))
-    for b in prange(B):
-        if grad:
-            P = np.empty((Tx + 1, Ty + 1))
-            Wt = np.empty((3, Tx + 1, Ty + 1))
-            E = np.empty((Tx + 1, Ty + 1))
-            values[b] = _forward_backward(X[b], lx[b], Y[b], ly[b], gamma, P, Wt, E)
-            _add_grad_x(X[b], lx[b], Y[b], ly[b], E, gX[b])
-            _add_grad_x(Y[b], ly[b], X[b], lx[b], E.T, gY[b])
-        else:
-            prev = np.empty(Ty + 1)
-            cur = np.empty(Ty + 1)
-            values[b] = _value(X[b], lx[b], Y[b], ly[b], gamma, prev, cur)
+    gX = np.zeros((nb,) + X.shape[1:])
+    gY = np.zeros((nb,) + Y.shape[1:])
+    edges = _split(B, _tasks(n_threads))
+    _run(lambda t: _paired_task(X, lx, Y, ly, float(gamma), bool(grad), edges[t], edges[t + 1], values, gX, gY),
+         len(edges) - 1, n_threads)
     return values, gX, gY
 
 
-@njit(parallel=True, **_JIT)
+@njit(**_JIT)
 def paired_alignment(X, lx, Y, ly, gamma):
     """Values (B,) and expected alignments ``dValue/dD`` (B, Tx, Ty), zero beyond the lengths."""
     B, Tx, Ty = X.shape[0], X.shape[1], Y.shape[1]
     values = np.empty(B)
     out = np.zeros((B, Tx, Ty))
-    for b in prange(B):
-        P = np.empty((Tx + 1, Ty + 1))
-        Wt = np.empty((3, Tx + 1, Ty + 1))
-        E = np.empty((Tx + 1, Ty + 1))
+    P = np.empty((Tx + 1, Ty + 1))
+    Wt = np.empty((3, Tx + 1, Ty + 1))
+    E = np.empty((Tx + 1, Ty + 1))
+    for b in range(B):
         values[b] = _forward_backward(X[b], lx[b], Y[b], ly[b], gamma, P, Wt, E)
         for i in range(lx[b]):
             for j in range(ly[b]):
@@ -314,107 +318,153 @@ def paired_alignment(X, lx, Y, ly, gamma):
     return values, out
 
 
-# ------------------------------------------------------------ lanes of pairs
-@njit(parallel=True, **_JIT)
-def _dp_lanes(dot, xn, yn, row0, lx, ly, ty, gamma, n_blocks):
-    """Soft-DTW of every row series with every lane series, from frame dot products.
+# ---------------------------------------------------------------- threads
+_POOLS = {}
 
-    ``dot[f, g, j, c]`` is the dot product of frame ``f`` of the row series
-    (series ``i`` owns frames ``row0[i] .. row0[i] + lx[i] - 1``) with frame
-    ``j`` of lane ``c`` of group ``g``; ``xn[f]``, ``yn[g, j, c]`` are the
-    frames' squared norms, so the cost is ``xn + yn - 2 dot`` (clipped at 0).
-    ``ly`` (G, L) are the lane lengths (>= 1), ``ty`` (G,) each group's longest.
-    Returns (n, G, L). Tasks are (block of row series, group) pairs.
 
-    The row being written and the row read are separate buffers, and the left
-    neighbour is carried in its own (L,) buffer: were they slices of one
-    array, LLVM could not prove the lanes loop free of overlapping loads and
-    stores and would leave it scalar (measured: 2-5x slower).
+def default_threads():
+    """Threads the kernels use unless told: ``NUMBA_NUM_THREADS`` (numba's default: the CPUs)."""
+    import numba
+
+    return int(numba.config.NUMBA_NUM_THREADS)
+
+
+def _tasks(n_threads):
+    n = default_threads() if n_threads is None else max(1, int(n_threads))
+    # more tasks than threads: a thread slowed by other jobs on the machine
+    # leaves the rest of the work to the others
+    return 1 if n == 1 else 4 * n
+
+
+def _split(n, parts):
+    return np.linspace(0, n, min(max(1, parts), max(1, n)) + 1).astype(np.int64)
+
+
+def _run(fn, n_tasks, n_threads):
+    """``fn(t)`` for every task t, on ``n_threads`` Python threads.
+
+    The kernels release the GIL (``nogil``), so plain threads run them in
+    parallel. Not numba's ``prange``: its default OpenMP layer shares torch's
+    libgomp, whose idle workers spin for milliseconds after each parallel
+    region, and on a machine busy with other jobs those spinning workers took
+    the cores the working ones needed (measured: 2 threads 4x slower than 1).
+    Waiting pool threads here sleep.
     """
-    n = lx.shape[0]
-    G, Ty, L = yn.shape
+    n = default_threads() if n_threads is None else max(1, int(n_threads))
+    if n == 1 or n_tasks <= 1:
+        for t in range(n_tasks):
+            fn(t)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = _POOLS.get(n)
+    if pool is None:
+        pool = _POOLS[n] = ThreadPoolExecutor(max_workers=n, thread_name_prefix="agser-sdtw")
+    for f in [pool.submit(fn, t) for t in range(n_tasks)]:
+        f.result()
+
+
+def _f64(a):
+    return np.ascontiguousarray(a, dtype=np.float64)
+
+
+def _i64(a):
+    return np.ascontiguousarray(a, dtype=np.int64)
+
+
+# ------------------------------------------------------------ lanes of pairs
+@njit(inline="always", **_JIT)
+def _row_values(dot, f, xf, yn, g, T, prev, cur, left, inv_gamma):
+    """Row ``f`` of the programme for every lane: ``cur[1:T+1]`` from ``prev``.
+
+    The cost of frame ``f`` with frame ``j`` of lane ``c`` is ``xf + yn[g, j, c]
+    - 2 dot[f, j * L + c]`` (clipped at 0). The row written and the row read are
+    separate buffers and the left neighbour is carried in its own (L,)
+    buffer: were they slices of one array, LLVM could not prove the lanes loop
+    free of overlapping loads and stores and would leave it scalar (measured:
+    2-5x slower).
+    """
+    L = left.shape[0]
+    for c in range(L):
+        left[c] = -_INF
+        # column 0 of every row after the first is the border
+        cur[0, c] = -_INF
+    for j in range(1, T + 1):
+        base = (j - 1) * L
+        for c in range(L):
+            dd = max(xf + yn[g, j - 1, c] - 2.0 * dot[f, base + c], 0.0)
+            m, s, _, _, _ = _softmin_weights(prev[j - 1, c], prev[j, c], left[c])
+            v = m + _log(s) - dd * inv_gamma
+            cur[j, c] = v
+            left[c] = v
+
+
+@njit(**_JIT)
+def _dp_lanes_task(X, lx, Yf, yn, ly, ty, gamma, i0, i1, g, block, out):
+    """Soft-DTW of the row series ``X[i0:i1]`` with the lane series of group ``g``.
+
+    ``Yf`` (G, Ty * L, d): G groups of L lane series, frames ordered (frame,
+    lane); ``yn`` (G, Ty, L) their frames' squared norms; ``ly`` (G, L) their
+    lengths (>= 1); ``ty`` (G,) each group's longest. Writes ``out[i, g, :]``.
+    The frame products with the group come from BLAS, ``block`` row series at
+    a time, so that they stay in the cache.
+    """
+    Tx, d = X.shape[1], X.shape[2]
+    Ty, L = yn.shape[1], yn.shape[2]
     inv_gamma = 1.0 / gamma
-    out = np.empty((n, G, L))
-    n_blocks = max(1, min(n_blocks, n))
-    per = (n + n_blocks - 1) // n_blocks
-    for task in prange(n_blocks * G):
-        blk, g = task // G, task % G
-        T = ty[g]
-        prev = np.empty((Ty + 1, L))
-        cur = np.empty((Ty + 1, L))
-        left = np.empty(L)
-        for i in range(blk * per, min(n, (blk + 1) * per)):
+    T = ty[g]
+    prev = np.empty((Ty + 1, L))
+    cur = np.empty((Ty + 1, L))
+    left = np.empty(L)
+    YgT = Yf[g].T
+    for a in range(i0, i1, block):
+        b = min(i1, a + block)
+        dot = np.dot(X[a:b].reshape(((b - a) * Tx, d)), YgT)
+        for i in range(a, b):
             for c in range(L):
                 prev[0, c] = 0.0
             for j in range(1, T + 1):
                 for c in range(L):
                     prev[j, c] = -_INF
             for r in range(lx[i]):
-                f = row0[i] + r
-                xf = xn[f]
-                for c in range(L):
-                    left[c] = -_INF
-                    # column 0 of every row after the first is the border
-                    cur[0, c] = -_INF
-                for j in range(1, T + 1):
-                    for c in range(L):
-                        dd = max(xf + yn[g, j - 1, c] - 2.0 * dot[f, g, j - 1, c], 0.0)
-                        m, s, _, _, _ = _softmin_weights(prev[j - 1, c], prev[j, c], left[c])
-                        v = m + _log(s) - dd * inv_gamma
-                        cur[j, c] = v
-                        left[c] = v
+                xf = 0.0
+                for k in range(d):
+                    xf += X[i, r, k] * X[i, r, k]
+                _row_values(dot, (i - a) * Tx + r, xf, yn, g, T, prev, cur, left, inv_gamma)
                 prev, cur = cur, prev
             for c in range(L):
                 out[i, g, c] = -gamma * prev[ly[g, c], c]
-    return out
-
-
-class _dynamic_schedule:
-    """Hand the tasks of a ``prange`` out one at a time (numba's default splits
-    them into one fixed share per thread, and then waits for the slowest)."""
-
-    def __enter__(self):
-        import numba
-
-        self.old = numba.set_parallel_chunksize(1)
-
-    def __exit__(self, *exc):
-        import numba
-
-        numba.set_parallel_chunksize(self.old)
-        return False
 
 
 def _lanes_of(Y, ly, lanes):
-    """Y (m, T, d) as groups of ``lanes`` series sorted by length.
+    """Y (m, T, d) as groups of ``lanes`` series, sorted by length.
 
-    Returns ``Yf`` (G * T * lanes, d) (frames ordered group, frame, lane),
-    ``ly_g`` (G, lanes) (1 on the empty lanes of the last group, whose series
-    are zero), ``ty`` (G,), and ``slot`` (m,): the flat group * lanes + lane
-    position of each series.
+    Returns ``Yf`` (G, T * lanes, d) (frames ordered frame, lane; the empty
+    lanes of the last group hold zeros), ``ly_g`` (G, lanes) (0 on empty
+    lanes), and ``slot`` (m,): the flat group * lanes + lane position of each
+    series.
     """
     m, T, d = Y.shape
     order = np.argsort(ly, kind="stable")
     G = -(-m // lanes)
     Ys = np.zeros((G * lanes, T, d))
     Ys[:m] = Y[order]
-    ls = np.ones(G * lanes, dtype=np.int64)
+    ls = np.zeros(G * lanes, dtype=np.int64)
     ls[:m] = ly[order]
-    Yf = np.ascontiguousarray(Ys.reshape(G, lanes, T, d).transpose(0, 2, 1, 3)).reshape(-1, d)
-    ly_g = np.ascontiguousarray(ls.reshape(G, lanes))
+    Yf = np.ascontiguousarray(Ys.reshape(G, lanes, T, d).transpose(0, 2, 1, 3)).reshape(G, T * lanes, d)
     slot = np.empty(m, dtype=np.int64)
     slot[order] = np.arange(m)
-    return Yf, ly_g, ly_g.max(axis=1).astype(np.int64), slot
+    return Yf, np.ascontiguousarray(ls.reshape(G, lanes)), slot
 
 
-def pairwise(X, lx, Y, ly, gamma, n_threads=None, max_cells=1 << 18):
+def pairwise(X, lx, Y, ly, gamma, n_threads=None):
     """Soft-DTW of every ``X[i, :lx[i]]`` with every ``Y[j, :ly[j]]``.
 
     The side with fewer series becomes the SIMD lanes (soft-DTW is symmetric,
-    so the other orientation is its transpose, equal to float64 rounding). The
-    frame costs come from one BLAS product per chunk of rows,
-    ``|x|^2 + |y|^2 - 2 x.y`` (as in the torch path; the cost of two close frames
-    is then exact to about 1e-16 times the frames' squared norm).
+    so the other orientation is its transpose, equal to float64 rounding).
+    Frame costs are ``|x|^2 + |y|^2 - 2 x.y`` with the products from BLAS (as
+    in the torch path; the cost of two close frames is then exact to about
+    1e-16 times the frames' squared norm, not to 1e-16 of itself).
 
     Parameters
     ----------
@@ -425,10 +475,7 @@ def pairwise(X, lx, Y, ly, gamma, n_threads=None, max_cells=1 << 18):
     ly : int array (m,)
     gamma : float
     n_threads : int, optional
-        Threads the rows are split over (default: numba's current setting).
-    max_cells : int
-        Frame products held at once (8 bytes each; the default keeps them in
-        the L2 cache between the BLAS product and the kernel).
+        Threads the rows are split over (default: ``NUMBA_NUM_THREADS``).
 
     Returns
     -------
@@ -441,135 +488,136 @@ def pairwise(X, lx, Y, ly, gamma, n_threads=None, max_cells=1 << 18):
     >>> round(float(pairwise(x, np.array([3]), y, np.array([3]), 1.0)[0, 0]), 4)
     41.1876
     """
-    import numba
-
-    X = np.ascontiguousarray(X, dtype=np.float64)
-    Y = np.ascontiguousarray(Y, dtype=np.float64)
-    lx = np.ascontiguousarray(lx, dtype=np.int64)
-    ly = np.ascontiguousarray(ly, dtype=np.int64)
+    X, Y = _f64(X), _f64(Y)
+    lx, ly = _i64(lx), _i64(ly)
     if len(Y) > len(X):
-        return pairwise(Y, ly, X, lx, gamma, n_threads, max_cells).T
-    n, Tx, d = X.shape
+        return pairwise(Y, ly, X, lx, gamma, n_threads).T
+    n = len(X)
     m = len(Y)
     # the lanes: all of Y when it is small (whole AVX2 registers of 4), else groups of 8
     lanes = min(_MAX_LANES, -(-m // 4) * 4) if m <= _MAX_LANES else _BARY_LANES
     Ty = int(ly.max())
-    Yf, ly_g, ty, slot = _lanes_of(Y[:, :Ty], ly, lanes)
-    G = len(ty)
-    yn = np.einsum("fd,fd->f", Yf, Yf).reshape(G, Ty, lanes)
-    nt = numba.get_num_threads() if n_threads is None else int(n_threads)
-    out = np.empty((n, G * lanes))
-    # only the frames inside the series, in chunks whose products stay in cache
-    inside = np.arange(Tx)[None, :] < lx[:, None]
-    start = np.concatenate([[0], np.cumsum(lx)]).astype(np.int64)
-    width = G * Ty * lanes
-    a = 0
-    while a < n:
-        b = int(np.searchsorted(start, start[a] + max(max_cells // width, int(lx[a])), side="right")) - 1
-        b = min(n, max(b, a + 1))
-        Xf = X[a:b][inside[a:b]]
-        dot = (Xf @ Yf.T).reshape(len(Xf), G, Ty, lanes)
-        xn = np.einsum("fd,fd->f", Xf, Xf)
-        row0 = start[a:b] - start[a]
-        with _dynamic_schedule():
-            out[a:b] = _dp_lanes(dot, xn, yn, row0, lx[a:b], ly_g, ty, float(gamma), 4 * nt).reshape(b - a, -1)
-        a = b
-    return out[:, slot]
+    X = np.ascontiguousarray(X[:, : int(lx.max())])
+    Yf, ly_g, slot = _lanes_of(Y[:, :Ty], ly, lanes)
+    G = len(ly_g)
+    yn = np.einsum("gfd,gfd->gf", Yf, Yf).reshape(G, Ty, lanes)
+    # empty lanes read the value at frame 1 (any valid cell); it is not returned
+    ly_read = np.maximum(ly_g, 1)
+    ty = ly_read.max(axis=1).astype(np.int64)
+    out = np.empty((n, G, lanes))
+    edges = _split(n, _tasks(n_threads))
+    nb = len(edges) - 1
+    # frame products of 16 row series at a time: about 16 * 20 * 240 numbers, in the L2 cache
+    _run(lambda t: _dp_lanes_task(X, lx, Yf, yn, ly_read, ty, float(gamma), edges[t % nb], edges[t % nb + 1],
+                                  t // nb, 16, out), nb * G, n_threads)
+    return out.reshape(n, -1)[:, slot]
 
 
-@njit(parallel=True, **_JIT)
-def _dp_lanes_grad(dot, cn, yn, ll, tg, gamma, n_tasks, E):
-    """Soft-DTW of full-length centres with lanes of members, and the expected alignments.
+@njit(**_JIT)
+def _barycentre_task(C, Xl, yn, ll, gc, tg, gamma, t, nt, grad):
+    """Groups ``t, t + nt, ...``: their total soft-DTW to their full-length centres; ``grad += d total / d C``.
 
-    ``dot[i, g, j, c]``: dot product of frame ``i`` of group ``g``'s centre
-    with frame ``j`` of its lane ``c``; ``cn[g, i]``, ``yn[g, j, c]`` the squared
-    norms; ``ll`` (G, L) lane lengths (0: an empty lane); ``tg`` (G,) each
-    group's longest. Writes ``E[i, g, j, c] = d value / d cost`` (0 beyond a
-    lane's length) and returns the sum of the values of the non-empty lanes.
+    ``Xl`` (G, T * L, d) member frames ordered (frame, lane); ``yn`` (G, T, L)
+    their squared norms; ``ll`` (G, L) lane lengths (0: an empty lane); ``gc``
+    (G,) the centre of each group; ``tg`` (G,) each group's longest.
 
-    Forward with rolling rows (the backward needs only the stored weights);
-    backward row ``i`` of ``E`` from row ``i + 1`` held in separate buffers,
-    the right neighbour carried, as in :func:`_dp_lanes`.
+    Per group: the frame products with its centre by BLAS; the forward pass
+    with rolling rows, storing the soft-min weights; the backward recursion
+    row by row (row ``i + 1`` and row ``i`` in separate buffers, the right
+    neighbour carried, as in :func:`_row_values`); and the gradient
+    ``2 sum_{j, lanes} E[i, j] (C[i] - X_lane[j])``, its second term one BLAS
+    product of the alignment with the member frames.
     """
-    Tc, G, T, L = dot.shape
+    k, Tc, d = C.shape
+    T, L = yn.shape[1], yn.shape[2]
+    G = Xl.shape[0]
     inv_gamma = 1.0 / gamma
-    # groups dealt round-robin to n_tasks tasks (groups sorted by length spread
-    # evenly), each with its own sum; more tasks than threads, so that a thread
-    # slowed by other jobs on the machine leaves its share to the others
-    nt = max(1, min(n_tasks, G))
-    tot_t = np.zeros(nt)
-    for t in prange(nt):
-        prev = np.empty((T + 1, L))
-        cur = np.empty((T + 1, L))
-        side = np.empty(L)
-        # weights of the three predecessors of each cell; row Tc + 1 and column
-        # T + 1 stay 0 (the backward border)
-        W0 = np.zeros((Tc + 2, T + 2, L))
-        W1 = np.zeros((Tc + 2, T + 2, L))
-        W2 = np.zeros((Tc + 2, T + 2, L))
-        Enext = np.empty((T + 2, L))
-        Ecur = np.empty((T + 2, L))
-        mask = np.empty((T + 2, L))
-        seed = np.empty((T + 2, L))
-        acc = 0.0
-        for g in range(t, G, nt):
-            Tg = tg[g]
+    prev = np.empty((T + 1, L))
+    cur = np.empty((T + 1, L))
+    side = np.empty(L)
+    # weights of the three predecessors of each cell; row Tc + 1 and column
+    # T + 1 stay 0 (the backward border)
+    W0 = np.zeros((Tc + 2, T + 2, L))
+    W1 = np.zeros((Tc + 2, T + 2, L))
+    W2 = np.zeros((Tc + 2, T + 2, L))
+    Enext = np.empty((T + 2, L))
+    Ecur = np.empty((T + 2, L))
+    mask = np.empty((T + 2, L))
+    seed = np.empty((T + 2, L))
+    rowsum = np.empty(Tc)
+    cn = np.empty(Tc)
+    acc = 0.0
+    for g in range(t, G, nt):
+        c0 = gc[g]
+        Tg = tg[g]
+        x = C[c0]
+        for i in range(Tc):
+            s2 = 0.0
+            for kk in range(d):
+                s2 += x[i, kk] * x[i, kk]
+            cn[i] = s2
+        dot = np.dot(x, Xl[g].T)
+        # this group's alignments, (Tc, Tg * L): contiguous for the BLAS product below
+        E = np.empty((Tc, Tg * L))
+        for c in range(L):
+            prev[0, c] = 0.0
+        for j in range(1, Tg + 1):
             for c in range(L):
-                prev[0, c] = 0.0
+                prev[j, c] = -_INF
+        for i in range(1, Tc + 1):
+            xf = cn[i - 1]
+            for c in range(L):
+                side[c] = -_INF
+                cur[0, c] = -_INF
             for j in range(1, Tg + 1):
+                base = (j - 1) * L
                 for c in range(L):
-                    prev[j, c] = -_INF
-            for i in range(1, Tc + 1):
-                xf = cn[g, i - 1]
-                for c in range(L):
-                    side[c] = -_INF
-                    # column 0 of every row after the first is the border
-                    cur[0, c] = -_INF
-                for j in range(1, Tg + 1):
-                    for c in range(L):
-                        dd = max(xf + yn[g, j - 1, c] - 2.0 * dot[i - 1, g, j - 1, c], 0.0)
-                        m, s, ea, eb, ec = _softmin_weights(prev[j - 1, c], prev[j, c], side[c])
-                        v = m + _log(s) - dd * inv_gamma
-                        cur[j, c] = v
-                        side[c] = v
-                        r = 1.0 / s
-                        W0[i, j, c] = ea * r
-                        W1[i, j, c] = eb * r
-                        W2[i, j, c] = ec * r
-                prev, cur = cur, prev
+                    dd = max(xf + yn[g, j - 1, c] - 2.0 * dot[i - 1, base + c], 0.0)
+                    m, s, ea, eb, ec = _softmin_weights(prev[j - 1, c], prev[j, c], side[c])
+                    v = m + _log(s) - dd * inv_gamma
+                    cur[j, c] = v
+                    side[c] = v
+                    r = 1.0 / s
+                    W0[i, j, c] = ea * r
+                    W1[i, j, c] = eb * r
+                    W2[i, j, c] = ec * r
+            prev, cur = cur, prev
+        for c in range(L):
+            if ll[g, c] > 0:
+                acc += -gamma * prev[ll[g, c], c]
+        # backward: cells after a lane's end (every cell of an empty lane)
+        # get 0, its end cell (Tc, length) the seed 1
+        for j in range(Tg + 2):
             for c in range(L):
-                if ll[g, c] > 0:
-                    acc += -gamma * prev[ll[g, c], c]
-            # backward: cells after a lane's end (every cell of an empty lane)
-            # get 0, its end cell (Tc, length) the seed 1
-            for j in range(Tg + 2):
+                mask[j, c] = 1.0 if j <= ll[g, c] else 0.0
+                seed[j, c] = 1.0 if j == ll[g, c] else 0.0
+                Enext[j, c] = 0.0
+        for i in range(Tc, 0, -1):
+            for c in range(L):
+                side[c] = 0.0
+                Ecur[Tg + 1, c] = 0.0
+            rs = 0.0
+            for j in range(Tg, 0, -1):
+                base = (j - 1) * L
                 for c in range(L):
-                    mask[j, c] = 1.0 if j <= ll[g, c] else 0.0
-                    seed[j, c] = 1.0 if j == ll[g, c] else 0.0
-                    Enext[j, c] = 0.0
-            for i in range(Tc, 0, -1):
-                for c in range(L):
-                    side[c] = 0.0
-                for j in range(Tg, 0, -1):
-                    for c in range(L):
-                        e = (Enext[j + 1, c] * W0[i + 1, j + 1, c] + Enext[j, c] * W1[i + 1, j, c]
-                             + side[c] * W2[i, j + 1, c]) * mask[j, c]
-                        if i == Tc:
-                            e += seed[j, c]
-                        Ecur[j, c] = e
-                        side[c] = e
-                        E[i - 1, g, j - 1, c] = e
-                for j in range(Tg, T):
-                    for c in range(L):
-                        E[i - 1, g, j, c] = 0.0
-                for c in range(L):
-                    Ecur[Tg + 1, c] = 0.0
-                Enext, Ecur = Ecur, Enext
-        tot_t[t] = acc
-    return tot_t.sum()
+                    e = (Enext[j + 1, c] * W0[i + 1, j + 1, c] + Enext[j, c] * W1[i + 1, j, c]
+                         + side[c] * W2[i, j + 1, c]) * mask[j, c]
+                    if i == Tc:
+                        e += seed[j, c]
+                    Ecur[j, c] = e
+                    side[c] = e
+                    E[i - 1, base + c] = e
+                    rs += e
+            rowsum[i - 1] = rs
+            Enext, Ecur = Ecur, Enext
+        M = np.dot(E, Xl[g, : Tg * L])
+        for i in range(Tc):
+            for kk in range(d):
+                grad[c0, i, kk] += 2.0 * (x[i, kk] * rowsum[i] - M[i, kk])
+    return acc
 
 
-def barycentre_plan(X, lx, labels, k, max_cells=1 << 22):
+def barycentre_plan(X, lx, labels, k):
     """Members grouped by centre into SIMD lanes of 8, for :func:`barycentre_objective`.
 
     Parameters
@@ -580,17 +628,15 @@ def barycentre_plan(X, lx, labels, k, max_cells=1 << 22):
     labels : int array (M,)
         Centre (0..k-1) of each member.
     k : int
-    max_cells : int
-        Cells of the cost and alignment arrays held at once (8 bytes each).
 
     Returns
     -------
-    dict
-        Each centre's members sorted by length, 8 per group: ``Xf`` (frames
-        ordered group, frame, lane; empty lanes zero), ``yn`` (their squared
-        norms, (G, T, 8)), ``ll`` (G, 8) lengths (0: empty lane), ``tg`` (G,),
-        ``gc`` (G,) the centre of each group, and ``chunks``: runs of groups
-        processed together, each a list of (centre, first group, end group).
+    tuple
+        ``(Xl, yn, ll, gc, tg)``: each centre's members sorted by length, 8 per
+        group; ``Xl`` (G, T * 8, d) frames ordered (frame, lane), empty lanes
+        zero; ``yn`` (G, T, 8) their squared norms; ``ll`` (G, 8) lengths (0:
+        empty lane); ``gc`` (G,) the centre of each group; ``tg`` (G,) each
+        group's longest member.
     """
     X = np.asarray(X, dtype=np.float64)
     lx = np.asarray(lx, dtype=np.int64)
@@ -612,62 +658,43 @@ def barycentre_plan(X, lx, labels, k, max_cells=1 << 22):
     Xs[flat] = X[order, :T]
     ls = np.zeros(G * L, dtype=np.int64)
     ls[flat] = lx[order]
-    Xf = np.ascontiguousarray(Xs.reshape(G, L, T, d).transpose(0, 2, 1, 3)).reshape(-1, d)
+    Xl = np.ascontiguousarray(Xs.reshape(G, L, T, d).transpose(0, 2, 1, 3)).reshape(G, T * L, d)
     ll = np.ascontiguousarray(ls.reshape(G, L))
     gc = np.repeat(np.arange(k, dtype=np.int64), groups)
-    # chunks of whole groups small enough for max_cells (per centre frame: T * L cells a group)
-    per_chunk = max(1, max_cells // (T * L * 64))
-    chunks = []
-    for a in range(0, G, per_chunk):
-        b = min(G, a + per_chunk)
-        runs = []
-        for c in np.unique(gc[a:b]):
-            idx = np.nonzero(gc[a:b] == c)[0]
-            runs.append((int(c), a + int(idx[0]), a + int(idx[-1]) + 1))
-        chunks.append((a, b, runs))
-    return dict(Xf=Xf, yn=np.einsum("fd,fd->f", Xf, Xf).reshape(G, T, L), ll=ll,
-                tg=np.maximum(ll.max(axis=1), 1).astype(np.int64), gc=gc, chunks=chunks, T=T)
+    yn = np.einsum("gfd,gfd->gf", Xl, Xl).reshape(G, T, L)
+    return Xl, yn, ll, gc, np.maximum(ll.max(axis=1), 1).astype(np.int64)
 
 
-def barycentre_objective(C, plan, gamma, n_threads):
+def barycentre_objective(C, plan, gamma, n_threads=None):
     """Sum over members of soft-DTW to their full-length centre, and its gradient.
 
     Parameters
     ----------
     C : float64 array (k, Tc, d)
         Centres.
-    plan : dict
+    plan : tuple
         :func:`barycentre_plan` of the members.
     gamma : float
-    n_threads : int
-        Threads the groups are dealt to (``numba.get_num_threads()``; passed
-        in because a kernel that reads it cannot be cached).
+    n_threads : int, optional
+        Threads the groups are dealt to (default: ``NUMBA_NUM_THREADS``).
 
     Returns
     -------
     total : float
         ``sum_m sdtw(C[labels[m]], X[m])``.
     G : float64 array (k, Tc, d)
-        Its gradient with respect to ``C``:
-        ``2 sum_{m, j} E_m[i, j] (C[i] - X_m[j])``, the second term one BLAS
-        product per centre.
+        Its gradient with respect to ``C``.
     """
-    C = np.ascontiguousarray(C, dtype=np.float64)
-    k, Tc, d = C.shape
-    Xf, yn, ll, tg, T = plan["Xf"], plan["yn"], plan["ll"], plan["tg"], plan["T"]
-    L = ll.shape[1]
-    cnorm = np.einsum("ktd,ktd->kt", C, C)
-    total = 0.0
-    grad = np.zeros((k, Tc, d))
-    for a, b, runs in plan["chunks"]:
-        dot = np.empty((Tc, b - a, T, L))
-        for c, g0, g1 in runs:
-            dot[:, g0 - a : g1 - a] = (C[c] @ Xf[g0 * T * L : g1 * T * L].T).reshape(Tc, g1 - g0, T, L)
-        cn = cnorm[plan["gc"][a:b]]
-        E = np.empty((Tc, b - a, T, L))
-        with _dynamic_schedule():
-            total += _dp_lanes_grad(dot, cn, yn[a:b], ll[a:b], tg[a:b], float(gamma), 4 * int(n_threads), E)
-        for c, g0, g1 in runs:
-            Ec = E[:, g0 - a : g1 - a].reshape(Tc, -1)
-            grad[c] += 2.0 * (C[c] * Ec.sum(axis=1)[:, None] - Ec @ Xf[g0 * T * L : g1 * T * L])
-    return total, grad
+    Xl, yn, ll, gc, tg = plan
+    C = _f64(C)
+    # groups dealt round-robin (groups sorted by length spread evenly), each
+    # task with its own sum and gradient
+    nt = max(1, min(_tasks(n_threads), len(gc)))
+    totals = np.zeros(nt)
+    grads = np.zeros((nt,) + C.shape)
+
+    def task(t):
+        totals[t] = _barycentre_task(C, Xl, yn, ll, gc, tg, float(gamma), t, nt, grads[t])
+
+    _run(task, nt, n_threads)
+    return float(totals.sum()), grads.sum(axis=0)

@@ -159,10 +159,10 @@ class SoftDTWKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         ``"auto"``: 1 for torch, deliberately (each diagonal step is a small
         operation, which two OpenMP threads speed up little and, on a machine
         busy with other jobs, slow down many-fold while one waits for the
-        other), and numba's whole pool for numba (``NUMBA_NUM_THREADS``, all
-        cores unless set; its kernels hand whole groups of pairs to threads
-        one at a time, so they scale with the free cores). None: leave the
-        libraries' settings as they are.
+        other), and ``NUMBA_NUM_THREADS`` for numba (all cores unless set;
+        its kernels hand blocks of pairs to threads one at a time, so they
+        scale with the free cores). None: torch's current setting; numba as
+        "auto".
     verbose : bool
         Print the inertia of each iteration.
 
@@ -447,7 +447,8 @@ class SoftDTWKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def _ops(self, backend):
         if backend == "numba":
-            return _NumbaOps(self.gamma)
+            n = self.n_threads
+            return _NumbaOps(self.gamma, None if n in (None, "auto") else int(n))
         return _TorchOps(self.gamma, self.device, self.dtype, self.max_pairs)
 
     def _distances(self, Xt, lt, centres, ops):
@@ -678,11 +679,12 @@ class _NumbaOps:
     the kernels read them as numpy arrays without a copy.
     """
 
-    def __init__(self, gamma):
+    def __init__(self, gamma, n_threads):
         from agser.clustering import _soft_dtw_numba
 
         self.K = _soft_dtw_numba
         self.gamma = float(gamma)
+        self.n_threads = n_threads
 
     def tensors(self, Xp, lengths):
         return (torch.from_numpy(np.ascontiguousarray(Xp, dtype=np.float64)),
@@ -692,24 +694,21 @@ class _NumbaOps:
         return torch.as_tensor(np.ascontiguousarray(C, dtype=np.float64))
 
     def pairwise(self, A, la, B, lb):
-        return torch.from_numpy(self.K.pairwise(_np(A), _np(la), _np(B), _np(lb), self.gamma))
+        return torch.from_numpy(np.ascontiguousarray(
+            self.K.pairwise(_np(A), _np(la), _np(B), _np(lb), self.gamma, self.n_threads)))
 
     def self_values(self, A, la):
         a, l = _np(A), _np(la)
-        return torch.from_numpy(self.K.paired(a, l, a, l, self.gamma, False)[0])
+        return torch.from_numpy(self.K.paired(a, l, a, l, self.gamma, False, self.n_threads)[0])
 
     def barycentre_objective(self, Xt, lt, members, lab_m, shape):
-        import numba
-
         # the members' lane layout is built once per barycentre update, not per L-BFGS step
         plan = self.K.barycentre_plan(_np(Xt[members]), _np(lt[members]), _np(lab_m), shape[0])
-        gamma, K = self.gamma, self.K
-        # the thread count in force for this fit (see _threads)
-        n_threads = numba.get_num_threads()
+        gamma, K, n_threads = self.gamma, self.K, self.n_threads
 
         def objective(z):
             total, G = K.barycentre_objective(z.reshape(shape), plan, gamma, n_threads)
-            return float(total), G.ravel()
+            return total, G.ravel()
 
         return objective
 
@@ -723,11 +722,11 @@ def _np(t):
 class _threads:
     """Set the CPU thread counts for a block, then restore them.
 
-    torch backend: torch's threads. numba backend: numba's threads, with torch
-    (whose few small bookkeeping operations remain) and BLAS at one thread:
-    their idle OpenMP / OpenBLAS workers spin for a while after each call and
-    would take the cores from numba's (measured: 2 numba threads 4x slower
-    than 1 without this).
+    torch backend: torch's threads. numba backend (whose kernels take their
+    thread count as an argument): torch, for its few small bookkeeping
+    operations, and BLAS, for the kernels' small frame products, at one
+    thread each, so that their idle workers do not spin on the cores the
+    kernels' threads need.
     """
 
     def __init__(self, n, backend="torch"):
@@ -736,28 +735,17 @@ class _threads:
 
     def __enter__(self):
         self.old = torch.get_num_threads()
-        n = self.n
         if self.numba:
-            import numba
             from threadpoolctl import threadpool_limits
 
             torch.set_num_threads(1)
             self.blas = threadpool_limits(limits=1, user_api="blas")
-            self.old_numba = numba.get_num_threads()
-            if n == "auto":
-                n = numba.config.NUMBA_NUM_THREADS
-            if n is not None:
-                # numba cannot go above the pool it started with (NUMBA_NUM_THREADS)
-                numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
-        elif n is not None:
-            torch.set_num_threads(1 if n == "auto" else int(n))
+        elif self.n is not None:
+            torch.set_num_threads(1 if self.n == "auto" else int(self.n))
 
     def __exit__(self, *exc):
         torch.set_num_threads(self.old)
         if self.numba:
-            import numba
-
-            numba.set_num_threads(self.old_numba)
             self.blas.restore_original_limits()
         return False
 
