@@ -45,8 +45,8 @@ def test_pairwise_many_lane_groups_and_threads():
     ref = _tslearn_matrix(X, lx, Y, ly, 0.5)
     one = K.pairwise(X, lx, Y, ly, 0.5, n_threads=1)
     np.testing.assert_allclose(one, ref, rtol=RTOL, atol=RTOL)
-    # every value is computed by the same code whichever thread runs it
-    np.testing.assert_array_equal(K.pairwise(X, lx, Y, ly, 0.5, n_threads=2), one)
+    # the tasks (and so the blocks of the BLAS products) differ with the thread count: rounding only
+    np.testing.assert_allclose(K.pairwise(X, lx, Y, ly, 0.5, n_threads=2), one, rtol=1e-14, atol=1e-13)
 
 
 def test_public_pairwise_backends_agree():

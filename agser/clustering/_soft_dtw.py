@@ -184,16 +184,20 @@ def to_padded(dataset, dtype=np.float64):
         owner = np.repeat(np.arange(len(series)), raw)
         frame = np.arange(len(flat)) - np.repeat(np.cumsum(raw) - raw, raw)
         ok = ~np.all(np.isnan(flat), axis=1)
-        # a series ends after its last frame that is not all-NaN (tslearn padding)
+        # a series ends after its last frame that is not all-NaN (tslearn padding);
+        # the frames of a series are contiguous in flat, so one reduceat per series
         series_lengths = np.zeros(len(series), dtype=np.int64)
-        np.maximum.at(series_lengths, owner[ok], frame[ok] + 1)
-        X = np.zeros((len(series), max(int(series_lengths.max()), 1), d), dtype=dtype)
+        nonempty = raw > 0
+        if nonempty.any():
+            series_lengths[nonempty] = np.maximum.reduceat(np.where(ok, frame + 1, 0), (np.cumsum(raw) - raw)[nonempty])
         keep = frame < series_lengths[owner]
-        X[owner[keep], frame[keep]] = np.nan_to_num(flat[keep], nan=0.0)
-        if np.isnan(flat[keep]).any():
+        kept = flat[keep]
+        if np.isnan(kept).any():
             raise ParameterError("NaN inside a series (only trailing NaN padding is allowed)")
-        if np.isinf(flat).any():
+        if np.isinf(kept).any():
             raise ParameterError("a series holds an infinite value (inf)")
+        X = np.zeros((len(series), max(int(series_lengths.max()), 1), d), dtype=dtype)
+        X[owner[keep], frame[keep]] = kept
     if len(X) == 0:
         raise ParameterError("dataset is empty")
     if np.any(series_lengths < 1):

@@ -69,6 +69,8 @@ _SQRT2 = math.sqrt(2.0)
 # most lanes in one group; pairwise groups are a multiple of 4 (one AVX2 register)
 _MAX_LANES = 16
 _BARY_LANES = 8
+# frame products held per BLAS call in the pairwise kernel (doubles)
+_BLOCK = 1 << 16
 
 
 @intrinsic
@@ -374,15 +376,15 @@ def _i64(a):
 
 # ------------------------------------------------------------ lanes of pairs
 @njit(inline="always", **_JIT)
-def _row_values(dot, f, xf, yn, g, T, prev, cur, left, inv_gamma):
+def _row_values(dot, f, col, xf, yn, g, T, prev, cur, left, inv_gamma):
     """Row ``f`` of the programme for every lane: ``cur[1:T+1]`` from ``prev``.
 
-    The cost of frame ``f`` with frame ``j`` of lane ``c`` is ``xf + yn[g, j, c]
-    - 2 dot[f, j * L + c]`` (clipped at 0). The row written and the row read are
-    separate buffers and the left neighbour is carried in its own (L,)
-    buffer: were they slices of one array, LLVM could not prove the lanes loop
-    free of overlapping loads and stores and would leave it scalar (measured:
-    2-5x slower).
+    The cost of frame ``f`` with frame ``j`` of lane ``c`` of group ``g`` is
+    ``xf + yn[g, j, c] - 2 dot[f, col + j * L + c]`` (clipped at 0). The row
+    written and the row read are separate buffers and the left neighbour is
+    carried in its own (L,) buffer: were they slices of one array, LLVM could
+    not prove the lanes loop free of overlapping loads and stores and would
+    leave it scalar (measured: 2-5x slower).
     """
     L = left.shape[0]
     for c in range(L):
@@ -390,7 +392,7 @@ def _row_values(dot, f, xf, yn, g, T, prev, cur, left, inv_gamma):
         # column 0 of every row after the first is the border
         cur[0, c] = -_INF
     for j in range(1, T + 1):
-        base = (j - 1) * L
+        base = col + (j - 1) * L
         for c in range(L):
             dd = max(xf + yn[g, j - 1, c] - 2.0 * dot[f, base + c], 0.0)
             m, s, _, _, _ = _softmin_weights(prev[j - 1, c], prev[j, c], left[c])
@@ -400,40 +402,62 @@ def _row_values(dot, f, xf, yn, g, T, prev, cur, left, inv_gamma):
 
 
 @njit(**_JIT)
-def _dp_lanes_task(X, lx, Yf, yn, ly, ty, gamma, i0, i1, g, block, out):
-    """Soft-DTW of the row series ``X[i0:i1]`` with the lane series of group ``g``.
+def _dp_lanes_task(X, lx, Yf, yn, ly, ty, gamma, i0, i1, g0, g1, budget, out):
+    """Soft-DTW of the row series ``X[i0:i1]`` with the lane series of groups ``g0 .. g1 - 1``.
 
     ``Yf`` (G, Ty * L, d): G groups of L lane series, frames ordered (frame,
     lane); ``yn`` (G, Ty, L) their frames' squared norms; ``ly`` (G, L) their
     lengths (>= 1); ``ty`` (G,) each group's longest. Writes ``out[i, g, :]``.
-    The frame products with the group come from BLAS, ``block`` row series at
-    a time, so that they stay in the cache.
+
+    The frame products come from BLAS, one product per block of rows and
+    block of groups, of about ``budget`` numbers: large enough that the call
+    costs little against the work (a product per group of 8 lanes and 4 rows
+    cost more than its programme), small enough for the L2 cache.
     """
     Tx, d = X.shape[1], X.shape[2]
     Ty, L = yn.shape[1], yn.shape[2]
     inv_gamma = 1.0 / gamma
-    T = ty[g]
     prev = np.empty((Ty + 1, L))
     cur = np.empty((Ty + 1, L))
     left = np.empty(L)
-    YgT = Yf[g].T
-    for a in range(i0, i1, block):
-        b = min(i1, a + block)
-        dot = np.dot(X[a:b].reshape(((b - a) * Tx, d)), YgT)
-        for i in range(a, b):
-            for c in range(L):
-                prev[0, c] = 0.0
-            for j in range(1, T + 1):
-                for c in range(L):
-                    prev[j, c] = -_INF
-            for r in range(lx[i]):
-                xf = 0.0
-                for k in range(d):
-                    xf += X[i, r, k] * X[i, r, k]
-                _row_values(dot, (i - a) * Tx + r, xf, yn, g, T, prev, cur, left, inv_gamma)
-                prev, cur = cur, prev
-            for c in range(L):
-                out[i, g, c] = -gamma * prev[ly[g, c], c]
+    width = Ty * L
+    rb = max(1, min(i1 - i0, (1 << 16) // (Tx * width)))
+    gb = max(1, min(g1 - g0, (1 << 16) // (rb * Tx * width)))
+    for a in range(i0, i1, rb):
+        b = min(i1, a + rb)
+        Xa = X[a:b].reshape(((b - a) * Tx, d))
+        for h in range(g0, g1, gb):
+            h1 = min(g1, h + gb)
+            dot = np.dot(Xa, Yf[h:h1].reshape(((h1 - h) * width, d)).T)
+            for g in range(h, h1):
+                T = ty[g]
+                col = (g - h) * width
+                for i in range(a, b):
+                    for c in range(L):
+                        prev[0, c] = 0.0
+                    for j in range(1, T + 1):
+                        for c in range(L):
+                            prev[j, c] = -_INF
+                    for r in range(lx[i]):
+                        xf = 0.0
+                        for k in range(d):
+                            xf += X[i, r, k] * X[i, r, k]
+                        _row_values(dot, (i - a) * Tx + r, col, xf, yn, g, T, prev, cur, left, inv_gamma)
+                        prev, cur = cur, prev
+                    for c in range(L):
+                        out[i, g, c] = -gamma * prev[ly[g, c], c]
+
+
+@njit(**_JIT)
+def _scatter_lanes(X, rows, dest, Xl):
+    """``Xl[g, j * L + c] = X[rows[q], j]`` for the series q at lane slot ``dest[q] = g * L + c``."""
+    T, d = X.shape[1], X.shape[2]
+    L = Xl.shape[1] // T
+    for q in range(rows.shape[0]):
+        g, c = dest[q] // L, dest[q] % L
+        for j in range(T):
+            for k in range(d):
+                Xl[g, j * L + c, k] = X[rows[q], j, k]
 
 
 def _lanes_of(Y, ly, lanes):
@@ -447,14 +471,13 @@ def _lanes_of(Y, ly, lanes):
     m, T, d = Y.shape
     order = np.argsort(ly, kind="stable")
     G = -(-m // lanes)
-    Ys = np.zeros((G * lanes, T, d))
-    Ys[:m] = Y[order]
+    Yf = np.zeros((G, T * lanes, d))
+    _scatter_lanes(Y, order.astype(np.int64), np.arange(m, dtype=np.int64), Yf)
     ls = np.zeros(G * lanes, dtype=np.int64)
     ls[:m] = ly[order]
-    Yf = np.ascontiguousarray(Ys.reshape(G, lanes, T, d).transpose(0, 2, 1, 3)).reshape(G, T * lanes, d)
     slot = np.empty(m, dtype=np.int64)
     slot[order] = np.arange(m)
-    return Yf, np.ascontiguousarray(ls.reshape(G, lanes)), slot
+    return Yf, ls.reshape(G, lanes), slot
 
 
 def pairwise(X, lx, Y, ly, gamma, n_threads=None):
@@ -490,11 +513,15 @@ def pairwise(X, lx, Y, ly, gamma, n_threads=None):
     """
     X, Y = _f64(X), _f64(Y)
     lx, ly = _i64(lx), _i64(ly)
-    if len(Y) > len(X):
+    small = min(len(X), len(Y))
+    # the lanes: the smaller side when it fills whole AVX2 registers of 4 (up to
+    # 16), else groups of 8 of the larger side (sorted by length) against the
+    # few series of the smaller one; fewer than 8 lanes leave the programme
+    # waiting on its own latency (measured: 4 lanes cost 2.5x per pair what 12 do)
+    if (small >= 8 and len(Y) > len(X)) or (small < 8 and len(Y) < len(X)):
         return pairwise(Y, ly, X, lx, gamma, n_threads).T
     n = len(X)
     m = len(Y)
-    # the lanes: all of Y when it is small (whole AVX2 registers of 4), else groups of 8
     lanes = min(_MAX_LANES, -(-m // 4) * 4) if m <= _MAX_LANES else _BARY_LANES
     Ty = int(ly.max())
     X = np.ascontiguousarray(X[:, : int(lx.max())])
@@ -505,11 +532,14 @@ def pairwise(X, lx, Y, ly, gamma, n_threads=None):
     ly_read = np.maximum(ly_g, 1)
     ty = ly_read.max(axis=1).astype(np.int64)
     out = np.empty((n, G, lanes))
-    edges = _split(n, _tasks(n_threads))
-    nb = len(edges) - 1
-    # frame products of 16 row series at a time: about 16 * 20 * 240 numbers, in the L2 cache
-    _run(lambda t: _dp_lanes_task(X, lx, Yf, yn, ly_read, ty, float(gamma), edges[t % nb], edges[t % nb + 1],
-                                  t // nb, 16, out), nb * G, n_threads)
+    # tasks: blocks of rows when there are few groups, else ranges of groups
+    n_tasks = _tasks(n_threads)
+    rows = _split(n, n_tasks if G < n_tasks else 1)
+    groups = _split(G, 1 if G < n_tasks else n_tasks)
+    nr = len(rows) - 1
+    _run(lambda t: _dp_lanes_task(X, lx, Yf, yn, ly_read, ty, float(gamma), rows[t % nr], rows[t % nr + 1],
+                                  groups[t // nr], groups[t // nr + 1], _BLOCK, out),
+         nr * (len(groups) - 1), n_threads)
     return out.reshape(n, -1)[:, slot]
 
 
@@ -617,17 +647,20 @@ def _barycentre_task(C, Xl, yn, ll, gc, tg, gamma, t, nt, grad):
     return acc
 
 
-def barycentre_plan(X, lx, labels, k):
+def barycentre_plan(X, lx, labels, k, rows=None):
     """Members grouped by centre into SIMD lanes of 8, for :func:`barycentre_objective`.
 
     Parameters
     ----------
-    X : float64 array (M, T, d)
-        Member series.
-    lx : int array (M,)
+    X : float64 array (n, T, d)
+        Series (zero-padded after their lengths).
+    lx : int array (n,)
     labels : int array (M,)
         Centre (0..k-1) of each member.
     k : int
+    rows : int array (M,), optional
+        Rows of X that are the members (default: all, M = n); they are read
+        from X directly, without a copy of the members.
 
     Returns
     -------
@@ -638,13 +671,14 @@ def barycentre_plan(X, lx, labels, k):
         empty lane); ``gc`` (G,) the centre of each group; ``tg`` (G,) each
         group's longest member.
     """
-    X = np.asarray(X, dtype=np.float64)
-    lx = np.asarray(lx, dtype=np.int64)
-    labels = np.asarray(labels, dtype=np.int64)
-    M, _, d = X.shape
-    T = max(1, int(lx.max())) if M else 1
+    X = _f64(X)
+    rows = np.arange(len(X), dtype=np.int64) if rows is None else _i64(rows)
+    lm = _i64(lx)[rows]
+    labels = _i64(labels)
+    M, d = len(rows), X.shape[2]
+    T = max(1, int(lm.max())) if M else 1
     L = _BARY_LANES
-    order = np.lexsort((lx, labels))
+    order = np.lexsort((lm, labels))
     counts = np.bincount(labels, minlength=k)
     groups = -(-counts // L)
     G = int(groups.sum())
@@ -654,12 +688,11 @@ def barycentre_plan(X, lx, labels, k):
     lab_s = labels[order]
     rank = np.arange(M) - start[lab_s]
     flat = (first[lab_s] + rank // L) * L + rank % L
-    Xs = np.zeros((G * L, T, d))
-    Xs[flat] = X[order, :T]
+    Xl = np.zeros((G, T * L, d))
+    _scatter_lanes(X if X.shape[1] == T else np.ascontiguousarray(X[:, :T]), rows[order], flat, Xl)
     ls = np.zeros(G * L, dtype=np.int64)
-    ls[flat] = lx[order]
-    Xl = np.ascontiguousarray(Xs.reshape(G, L, T, d).transpose(0, 2, 1, 3)).reshape(G, T * L, d)
-    ll = np.ascontiguousarray(ls.reshape(G, L))
+    ls[flat] = lm[order]
+    ll = ls.reshape(G, L)
     gc = np.repeat(np.arange(k, dtype=np.int64), groups)
     yn = np.einsum("gfd,gfd->gf", Xl, Xl).reshape(G, T, L)
     return Xl, yn, ll, gc, np.maximum(ll.max(axis=1), 1).astype(np.int64)

@@ -703,7 +703,7 @@ class _NumbaOps:
 
     def barycentre_objective(self, Xt, lt, members, lab_m, shape):
         # the members' lane layout is built once per barycentre update, not per L-BFGS step
-        plan = self.K.barycentre_plan(_np(Xt[members]), _np(lt[members]), _np(lab_m), shape[0])
+        plan = self.K.barycentre_plan(_np(Xt), _np(lt), _np(lab_m), shape[0], rows=_np(members))
         gamma, K, n_threads = self.gamma, self.K, self.n_threads
 
         def objective(z):
