@@ -130,3 +130,15 @@ def test_polynomial_exp_and_log_are_within_a_few_ulps():
     # absolute error of log against float64 spacing near its values (|log s| <= 1.1)
     assert np.max(np.abs(ls - np.log(s))) <= 4 * np.spacing(1.0)
     assert ls[-3] == 0.0
+
+
+def test_threads_work_in_a_forked_child_after_the_parent_used_them():
+    import multiprocessing
+
+    rng = np.random.default_rng(6)
+    X, lx = _ragged(rng, 30, 1, 6, 2)
+    parent = K.pairwise(X, lx, X[:9], lx[:9], 1.0, n_threads=2)
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        child = pool.apply_async(K.pairwise, (X, lx, X[:9], lx[:9], 1.0, 2)).get(timeout=120)
+    np.testing.assert_array_equal(child, parent)

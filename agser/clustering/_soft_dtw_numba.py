@@ -44,6 +44,7 @@ under ``NUMBA_CACHE_DIR``); later processes load it (for the figures, run
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 from numba import njit, types
@@ -84,32 +85,36 @@ def _bits_to_float(typingctx, bits):
     return sig, codegen
 
 
+# Taylor coefficients of exp (1 / i!, i = 0..13) and of atanh(z) / z in z^2
+# (1 / (2i + 1), i = 0..12, and a 0 to fill the 14 slots of _estrin14)
+_EXP_COEFS = tuple(1.0 / math.factorial(i) for i in range(14))
+_ATANH_COEFS = tuple(1.0 / (2 * i + 1) for i in range(13)) + (0.0,)
+
+
+@njit(inline="always", **_JIT)
+def _estrin14(t, c):
+    """``sum_i c[i] t^i`` for 14 coefficients, by Estrin's scheme.
+
+    Powers t^2, t^4, t^8 and independent pairs instead of Horner's chain:
+    the soft-DTW recursion waits on every exponential and logarithm, so the
+    depth of the dependency chain (5 instead of 13 multiply-adds) is what sets
+    the speed.
+    """
+    t2 = t * t
+    t4 = t2 * t2
+    s0 = (c[0] + t * c[1]) + t2 * (c[2] + t * c[3])
+    s1 = (c[4] + t * c[5]) + t2 * (c[6] + t * c[7])
+    s2 = (c[8] + t * c[9]) + t2 * (c[10] + t * c[11])
+    return (s0 + t4 * s1) + (t4 * t4) * (s2 + t4 * (c[12] + t * c[13]))
+
+
 @njit(inline="always", **_JIT)
 def _exp(x):
-    """exp(x) for x <= 0 (x = -inf gives 0): 2^n * exp(r), |r| <= ln2 / 2, Taylor to r^13.
-
-    The polynomial is evaluated by Estrin's scheme (powers r^2, r^4, r^8 and
-    independent pairs) rather than Horner's: the soft-DTW recursion waits on
-    every exponential, so the depth of the dependency chain (5 instead of 14
-    multiply-adds) is what sets the speed.
-    """
+    """exp(x) for x <= 0 (x = -inf gives 0): 2^n * exp(r), |r| <= ln2 / 2, Taylor to r^13."""
     xc = max(x, -708.0)
     n = np.floor(xc * _LOG2E + 0.5)
     r = (xc - n * _LN2_HI) - n * _LN2_LO
-    r2 = r * r
-    r4 = r2 * r2
-    q0 = 1.0 + r
-    q1 = 1.0 / 2.0 + r * (1.0 / 6.0)
-    q2 = 1.0 / 24.0 + r * (1.0 / 120.0)
-    q3 = 1.0 / 720.0 + r * (1.0 / 5040.0)
-    q4 = 1.0 / 40320.0 + r * (1.0 / 362880.0)
-    q5 = 1.0 / 3628800.0 + r * (1.0 / 39916800.0)
-    q6 = 1.0 / 479001600.0 + r * (1.0 / 6227020800.0)
-    s0 = q0 + r2 * q1
-    s1 = q2 + r2 * q3
-    s2 = q4 + r2 * q5
-    p = (s0 + r4 * s1) + (r4 * r4) * (s2 + r4 * q6)
-    v = p * _bits_to_float((np.int64(n) + 1023) << 52)
+    v = _estrin14(r, _EXP_COEFS) * _bits_to_float((np.int64(n) + 1023) << 52)
     # below -708 the true value is under 1e-307: 0, as libm's (subnormals dropped)
     return v if x >= -708.0 else 0.0
 
@@ -120,24 +125,12 @@ def _log(s):
 
     ``s = 2^e f`` with ``f`` in (0.707, 1.5], then ``log f = 2 atanh(z)``,
     ``z = (f - 1) / (f + 1)`` in [-0.172, 0.2], by its series to ``z^25``
-    (Estrin's scheme in ``w = z^2``, as in :func:`_exp`).
+    (in ``z^2``, by :func:`_estrin14`).
     """
     e = np.float64(s > _SQRT2)
     f = s - 0.5 * s * e
     z = (f - 1.0) / (f + 1.0)
-    w = z * z
-    w2 = w * w
-    w4 = w2 * w2
-    q0 = 1.0 + w * (1.0 / 3.0)
-    q1 = 1.0 / 5.0 + w * (1.0 / 7.0)
-    q2 = 1.0 / 9.0 + w * (1.0 / 11.0)
-    q3 = 1.0 / 13.0 + w * (1.0 / 15.0)
-    q4 = 1.0 / 17.0 + w * (1.0 / 19.0)
-    q5 = 1.0 / 21.0 + w * (1.0 / 23.0)
-    s0 = q0 + w2 * q1
-    s1 = q2 + w2 * q3
-    s2 = q4 + w2 * q5
-    q = (s0 + w4 * s1) + (w4 * w4) * (s2 + w4 * (1.0 / 25.0))
+    q = _estrin14(z * z, _ATANH_COEFS)
     return (2.0 * z * q + e * _LN2_LO) + e * _LN2_HI
 
 
@@ -359,9 +352,12 @@ def _run(fn, n_tasks, n_threads):
         return
     from concurrent.futures import ThreadPoolExecutor
 
-    pool = _POOLS.get(n)
+    # keyed by process too: a child forked after the pool started inherits the
+    # pool object but none of its threads, and would wait on it forever
+    key = (os.getpid(), n)
+    pool = _POOLS.get(key)
     if pool is None:
-        pool = _POOLS[n] = ThreadPoolExecutor(max_workers=n, thread_name_prefix="agser-sdtw")
+        pool = _POOLS[key] = ThreadPoolExecutor(max_workers=n, thread_name_prefix="agser-sdtw")
     for f in [pool.submit(fn, t) for t in range(n_tasks)]:
         f.result()
 

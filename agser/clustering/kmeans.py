@@ -474,7 +474,7 @@ class SoftDTWKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
     def _kmeans_pp(self, Xt, lt, rng, ops=None):
         """k-means++ seeds (indices) under the soft-DTW divergence."""
         if ops is None:
-            ops = self._ops(resolve_backend(self.backend, self.device) if self.backend != "tslearn" else "auto")
+            ops = self._ops(resolve_backend("auto" if self.backend == "tslearn" else self.backend, self.device))
         n, k = len(Xt), self.n_clusters
         self_x = ops.self_values(Xt, lt)
         n_trials = 2 + int(np.log(k))
