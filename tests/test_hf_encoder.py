@@ -263,30 +263,65 @@ def test_finetuned_run_is_deterministic_and_reads_no_target_label(ft):
 def test_ser_run_fine_tunes_through_the_store(tmp_path, w2v):
     """A tiny simulated run with the tiny wav2vec2: ser.finetune_top=1 reads the cached encoder
     pass (block input = layer n_blocks - 1), trains, and caches its result apart from the frozen run."""
-    from pathlib import Path
+    from agser.run import Run
 
-    import yaml
-
-    from agser.ser.pipeline import ser_corpora, ser_run, with_params
-
-    repo = Path(__file__).resolve().parents[1]
-    p = yaml.safe_load((repo / "papermill_runs/default/params.yaml").read_text())["parameters"]
-    p["data"]["utterances_per_corpus"] = 16
-    p["cluster"] = {**(p.get("cluster") or {}), "k_range": [3, 3], "elbow_max_iter": 3, "max_iter": 5}
-    p["acoustic"] = {"encoder": "hf", "options": {"name_or_path": str(w2v), "layers": "all"}}
-    p["ser"] = {**p["ser"], "epochs": 2, "frame_pool": 1, "hidden": 8}
-    tuned = with_params(p, **{"ser.finetune_top": 1, "ser.finetune_lr": 1e-3})
-    corpora = ser_corpora(tuned, tmp_path)
+    frozen = Run({"data": {"utterances_per_corpus": 16}, "extract": {"workers": 1},
+                  "cluster": {"k_range": [3, 3], "elbow_max_iter": 3, "max_iter": 5},
+                  "acoustic": {"encoder": "hf", "options": {"name_or_path": str(w2v), "layers": "all"}},
+                  "ser": {"max_epochs": 2, "frame_pool": 1, "hidden": 8}},
+                 work_dir=tmp_path)
+    tuned = frozen.with_params(**{"ser.finetune_top": 1, "ser.finetune_lr": 1e-3})
+    corpora = tuned.ser_corpora()
     c = next(iter(corpora.values()))
-    assert len(c.block_input) == len(c.lengths)
-    for i in range(len(c.lengths)):
-        assert c.block_input[i].shape == (c.lengths[i], 32)
-    frozen_c = next(iter(ser_corpora(p, tmp_path).values()))
-    np.testing.assert_array_equal(c.block_input[0], frozen_c.features[0, 1, : c.lengths[0]])
-    a = ser_run("source-only", "C->I", 0, tuned, tmp_path)
-    b = ser_run("source-only", "C->I", 0, p, tmp_path)
+    assert c.block_input is not None and set(c.utterance_id) <= set(c.block_input)
+    for uid, n in zip(c.utterance_id, c.lengths):
+        assert c.block_input[uid].shape == (n, 32)
+    frozen_c = next(iter(frozen.ser_corpora().values()))
+    assert frozen_c.block_input is None
+    uid = c.utterance_id[0]
+    np.testing.assert_array_equal(c.block_input[uid], frozen_c.features[uid][1, : c.lengths[0]])
+    a = tuned.ser_run("source-only", "C->I", 0)
+    b = frozen.ser_run("source-only", "C->I", 0)
     assert 0.0 <= a["uar"] <= 100.0 and a["y_pred"] and b["y_pred"]
     assert len(list((tmp_path / "store" / "ser_run").glob("*.pkl"))) == 2
     with pytest.raises(ParameterError, match="needs acoustic.encoder: hf"):
-        ser_corpora(with_params(tuned, **{"acoustic.encoder": "logmel", "acoustic.options": {}}),
-                    tmp_path)
+        tuned.with_params(**{"acoustic.encoder": "logmel", "acoustic.options": {}})
+
+
+#: Encode a tiny simulated run with an HF encoder in 2 local worker processes (a fresh Python).
+PARALLEL_PASS = """
+import sys
+from agser.run import Run
+
+run = Run({"data": {"utterances_per_corpus": 4}, "extract": {"workers": 2},
+           "acoustic": {"encoder": "hf", "options": {"name_or_path": sys.argv[1], "layers": "all"}}},
+          work_dir=sys.argv[2])
+enc = run.encoded()
+print(len(enc["features"]), len(enc["failures"]))
+"""
+
+
+@pytest.mark.slow
+def test_hf_encoder_pass_in_worker_processes_finishes(tmp_path, w2v):
+    """The encoder pass runs in extract.workers local processes (2 by default); with an HF
+    encoder the parent has run torch before they start, and they must not hang for it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    script = tmp_path / "parallel_pass.py"
+    script.write_text(PARALLEL_PASS)
+    # its own session, so that the script and its workers can be ended together
+    proc = subprocess.Popen([sys.executable, str(script), str(w2v), str(tmp_path / "work")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        # 8 tiny utterances take seconds, whatever the workers' start method
+        out, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail("the HF encoder pass in 2 worker processes did not finish in 120 s: forked "
+                    "workers of a parent that has run torch (the encoder_info step) deadlock")
+    assert proc.returncode == 0, err
+    assert out.split() == ["8", "0"]
