@@ -435,7 +435,9 @@ class Run(SERStages):
             params["emotions"] = None
         table = self.segments()[0]
         mask = select_segments(table, params["phones"], params["emotions"])
-        return self._memoised(("clusters", fingerprint(np.flatnonzero(mask))),
+        # memoised per selection *and* emotion filter: the two may share one stored fit, but
+        # each call reports the parameters it was made with
+        return self._memoised(("clusters", fingerprint([np.flatnonzero(mask), params["emotions"]])),
                               lambda: self._clusters(params, mask))
 
     def _clusters(self, params, mask):
