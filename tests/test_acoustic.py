@@ -181,7 +181,8 @@ def test_one_encoder_pass_feeds_segments_and_ser_with_failure_rows(tmp_path):
     assert set(seg["failures"]["utterance_id"]) == {missing, broken} & set(segments["utterance_id"])
     uid = list(enc["features"])[0]
     frames = enc["features"][uid]
-    assert isinstance(frames, np.memmap), "stored frames are read memory-mapped"
+    assert isinstance(run.store.load(enc["features"].keys_[uid], mmap=True), np.memmap), \
+        "stored frames can be read memory-mapped"
     assert frames.dtype == np.float32 and frames.shape[0] == enc["n_layers"] == 4
     rows = np.flatnonzero(segments["utterance_id"].to_numpy() == uid)
     np.testing.assert_array_equal(
