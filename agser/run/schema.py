@@ -399,14 +399,14 @@ def resolve_params(overrides=None):
     --------
     >>> resolve_params({"cluster": {"k": 4}})["cluster"]["k"]
     4
-    >>> resolve_params({"cluster": {"gammma": 1.0}})
+    >>> resolve_params({"cluster": {"gammma": 1.0}})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    agser.errors.ParameterError: cluster.gammma is not a parameter of section 'cluster'; did you mean 'gamma'? (known: k_range, k, gamma, max_iter, n_init, tol, seed, phones, emotions, elbow_max_segments, elbow_max_iter, fit_max_segments, barycenter_sample, max_iter_barycenter, backend, dtype)
-    >>> resolve_params({"ser": {"epochs": "30"}})
+    agser.errors.ParameterError: cluster.gammma is not a parameter of section 'cluster'; did you mean 'gamma'? (known: k_range, k, gamma, ...)
+    >>> resolve_params({"cluster": {"max_iter": "30"}})
     Traceback (most recent call last):
     ...
-    agser.errors.ParameterError: ser.epochs='30' must be an integer
+    agser.errors.ParameterError: cluster.max_iter='30' must be an integer
     """
     params = _merge("", SCHEMA, overrides)
     _check_simulator(params["data"]["simulator"])
@@ -454,8 +454,8 @@ def describe(node=None, where=""):
 
     Examples
     --------
-    >>> describe().splitlines()[0]
-    "data.source = 'simulate'  # where the corpora come from (one of 'simulate', 'samples', 'manifest')"
+    >>> print(describe().splitlines()[0])  # doctest: +ELLIPSIS
+    data.source = 'simulate'  # where the corpora come from... (one of 'simulate', 'samples', 'manifest'...)
     """
     node = SCHEMA if node is None else node
     lines = []
