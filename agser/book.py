@@ -579,6 +579,9 @@ def build_book(run="default", root=None, chapters=None, build_html=True, timeout
 
     Examples
     --------
+    Skipped here: it starts a Jupyter kernel and runs jupyter-book on the
+    repository's book (a minute or more), which tests/test_book.py does on a tiny one:
+
     >>> result = build_book("default", chapters="intro")  # doctest: +SKIP
     >>> print(result.summary())  # per-chapter wall-clock seconds  # doctest: +SKIP
 

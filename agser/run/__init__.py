@@ -8,7 +8,21 @@
 
 Examples
 --------
+A small simulated run, through its stages (each cached in ``work_dir/store``):
+
+>>> import tempfile
 >>> from agser.run import Run
+>>> run = Run({"data": {"utterances_per_corpus": 8, "simulator": {"speakers_per_corpus": 2}},
+...            "extract": {"workers": 1}, "cluster": {"k_range": [2, 3], "max_iter": 3}},
+...           work_dir=tempfile.mkdtemp())
+>>> sorted(run.manifest()["corpus"].unique())
+['sim-crema', 'sim-improv']
+>>> run.clusters()["k"] in (2, 3)
+True
+
+A run of the book, by name (skipped here: the default run simulates, extracts
+and clusters 240 utterances, minutes of work on a first call):
+
 >>> run = Run.named("default")  # doctest: +SKIP
 >>> run.clusters()["k"]  # doctest: +SKIP
 5
