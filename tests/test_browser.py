@@ -150,9 +150,7 @@ def _figure_chapter(title, colour):
 
         # %% tags=["parameters"]
         run = "default"
-        work_dir = "w"
-        tables_dir = "t"
-        repo_root = "."
+        work_dir = None
 
         # %%
         import matplotlib.pyplot as plt
