@@ -56,7 +56,8 @@ def test_no_run_repeats_a_default(path):
             else:
                 yield from repeated(value or {}, sub, name)
 
-    assert list(repeated(spec["overrides"], SCHEMA)) == []
+    same = list(repeated(spec["overrides"], SCHEMA))
+    assert same == [], f"{path.parent.name}/params.yaml sets keys to their defaults: {', '.join(same)}"
 
 
 def test_describe_lists_every_key_once_with_its_default():
