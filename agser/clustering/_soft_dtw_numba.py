@@ -509,16 +509,19 @@ def pairwise(X, lx, Y, ly, gamma, n_threads=None):
     """
     X, Y = _f64(X), _f64(Y)
     lx, ly = _i64(lx), _i64(ly)
-    small = min(len(X), len(Y))
-    # the lanes: the smaller side when it fills whole AVX2 registers of 4 (up to
-    # 16), else groups of 8 of the larger side (sorted by length) against the
-    # few series of the smaller one; fewer than 8 lanes leave the programme
+    # the lanes: groups of 16 of the larger side, sorted by length, against
+    # the rows of the smaller side; a smaller side of up to 16 series in one
+    # group (rounded up to whole AVX2 registers of 4) would leave lanes empty
+    # (10 centres in 12 lanes), and fewer than 8 lanes leave the programme
     # waiting on its own latency (measured: 4 lanes cost 2.5x per pair what 12 do)
-    if (small >= 8 and len(Y) > len(X)) or (small < 8 and len(Y) < len(X)):
+    if len(Y) < len(X):
         return pairwise(Y, ly, X, lx, gamma, n_threads).T
+    return _pairwise_lanes(X, lx, Y, ly, gamma, n_threads, min(_MAX_LANES, -(-len(Y) // 4) * 4))
+
+
+def _pairwise_lanes(X, lx, Y, ly, gamma, n_threads, lanes):
+    """:func:`pairwise` with the series of Y as the lanes, ``lanes`` to a group."""
     n = len(X)
-    m = len(Y)
-    lanes = min(_MAX_LANES, -(-m // 4) * 4) if m <= _MAX_LANES else _BARY_LANES
     Ty = int(ly.max())
     X = np.ascontiguousarray(X[:, : int(lx.max())])
     Yf, ly_g, slot = _lanes_of(Y[:, :Ty], ly, lanes)
@@ -540,24 +543,36 @@ def pairwise(X, lx, Y, ly, gamma, n_threads=None):
 
 
 @njit(**_JIT)
-def _barycentre_task(C, Xl, yn, ll, gc, tg, gamma, t, nt, grad):
-    """Groups ``t, t + nt, ...``: their total soft-DTW to their full-length centres; ``grad += d total / d C``.
+def _barycentre_task(C, Xl, yn, ll, tg, gamma, c0, g0, g1, grad):
+    """Groups ``g0 .. g1 - 1`` (all of centre ``c0``): their total soft-DTW to the centre.
 
     ``Xl`` (G, T * L, d) member frames ordered (frame, lane); ``yn`` (G, T, L)
-    their squared norms; ``ll`` (G, L) lane lengths (0: an empty lane); ``gc``
-    (G,) the centre of each group; ``tg`` (G,) each group's longest.
+    their squared norms; ``ll`` (G, L) lane lengths (0: an empty lane); ``tg``
+    (G,) each group's longest. Adds ``d total / d C[c0]`` to ``grad`` (Tc, d).
 
-    Per group: the frame products with its centre by BLAS; the forward pass
-    with rolling rows, storing the soft-min weights; the backward recursion
-    row by row (row ``i + 1`` and row ``i`` in separate buffers, the right
-    neighbour carried, as in :func:`_row_values`); and the gradient
-    ``2 sum_{j, lanes} E[i, j] (C[i] - X_lane[j])``, its second term one BLAS
-    product of the alignment with the member frames.
+    One BLAS product gives the frame products of the centre with all the
+    groups' frames; per group, the forward pass with rolling rows stores the
+    soft-min weights, and the backward recursion runs row by row (row ``i + 1``
+    and row ``i`` in separate buffers, the right neighbour carried, as in
+    :func:`_row_values`) into the alignments ``E``; a second BLAS product of
+    ``E`` with the frames gives the gradient ``2 sum_{j, lanes} E[i, j] (C[i] -
+    X_lane[j])``.
     """
-    k, Tc, d = C.shape
+    Tc, d = C.shape[1], C.shape[2]
     T, L = yn.shape[1], yn.shape[2]
-    G = Xl.shape[0]
+    width = T * L
     inv_gamma = 1.0 / gamma
+    x = C[c0]
+    cn = np.empty(Tc)
+    for i in range(Tc):
+        s2 = 0.0
+        for kk in range(d):
+            s2 += x[i, kk] * x[i, kk]
+        cn[i] = s2
+    frames = Xl[g0:g1].reshape(((g1 - g0) * width, d))
+    dot = np.dot(x, frames.T)
+    # the alignments of all the groups, (Tc, groups * T * L), 0 after each group's longest
+    E = np.zeros((Tc, (g1 - g0) * width))
     prev = np.empty((T + 1, L))
     cur = np.empty((T + 1, L))
     side = np.empty(L)
@@ -570,21 +585,13 @@ def _barycentre_task(C, Xl, yn, ll, gc, tg, gamma, t, nt, grad):
     Ecur = np.empty((T + 2, L))
     mask = np.empty((T + 2, L))
     seed = np.empty((T + 2, L))
-    rowsum = np.empty(Tc)
-    cn = np.empty(Tc)
+    # row sums of E, per lane: a sum over the lanes inside the lanes loop would
+    # be a floating-point reduction, which LLVM leaves scalar without reassociation
+    rs = np.zeros((Tc, L))
     acc = 0.0
-    for g in range(t, G, nt):
-        c0 = gc[g]
+    for g in range(g0, g1):
         Tg = tg[g]
-        x = C[c0]
-        for i in range(Tc):
-            s2 = 0.0
-            for kk in range(d):
-                s2 += x[i, kk] * x[i, kk]
-            cn[i] = s2
-        dot = np.dot(x, Xl[g].T)
-        # this group's alignments, (Tc, Tg * L): contiguous for the BLAS product below
-        E = np.empty((Tc, Tg * L))
+        col = (g - g0) * width
         for c in range(L):
             prev[0, c] = 0.0
         for j in range(1, Tg + 1):
@@ -596,7 +603,7 @@ def _barycentre_task(C, Xl, yn, ll, gc, tg, gamma, t, nt, grad):
                 side[c] = -_INF
                 cur[0, c] = -_INF
             for j in range(1, Tg + 1):
-                base = (j - 1) * L
+                base = col + (j - 1) * L
                 for c in range(L):
                     dd = max(xf + yn[g, j - 1, c] - 2.0 * dot[i - 1, base + c], 0.0)
                     m, s, ea, eb, ec = _softmin_weights(prev[j - 1, c], prev[j, c], side[c])
@@ -622,9 +629,8 @@ def _barycentre_task(C, Xl, yn, ll, gc, tg, gamma, t, nt, grad):
             for c in range(L):
                 side[c] = 0.0
                 Ecur[Tg + 1, c] = 0.0
-            rs = 0.0
             for j in range(Tg, 0, -1):
-                base = (j - 1) * L
+                base = col + (j - 1) * L
                 for c in range(L):
                     e = (Enext[j + 1, c] * W0[i + 1, j + 1, c] + Enext[j, c] * W1[i + 1, j, c]
                          + side[c] * W2[i, j + 1, c]) * mask[j, c]
@@ -633,17 +639,19 @@ def _barycentre_task(C, Xl, yn, ll, gc, tg, gamma, t, nt, grad):
                     Ecur[j, c] = e
                     side[c] = e
                     E[i - 1, base + c] = e
-                    rs += e
-            rowsum[i - 1] = rs
+                    rs[i - 1, c] += e
             Enext, Ecur = Ecur, Enext
-        M = np.dot(E, Xl[g, : Tg * L])
-        for i in range(Tc):
-            for kk in range(d):
-                grad[c0, i, kk] += 2.0 * (x[i, kk] * rowsum[i] - M[i, kk])
+    M = np.dot(E, frames)
+    for i in range(Tc):
+        rsum = 0.0
+        for c in range(L):
+            rsum += rs[i, c]
+        for kk in range(d):
+            grad[i, kk] += 2.0 * (x[i, kk] * rsum - M[i, kk])
     return acc
 
 
-def barycentre_plan(X, lx, labels, k, rows=None):
+def barycentre_plan(X, lx, labels, k, rows=None, lanes=None):
     """Members grouped by centre into SIMD lanes of 8, for :func:`barycentre_objective`.
 
     Parameters
@@ -657,6 +665,8 @@ def barycentre_plan(X, lx, labels, k, rows=None):
     rows : int array (M,), optional
         Rows of X that are the members (default: all, M = n); they are read
         from X directly, without a copy of the members.
+    lanes : int, optional
+        Members per group (default 8).
 
     Returns
     -------
@@ -673,7 +683,7 @@ def barycentre_plan(X, lx, labels, k, rows=None):
     labels = _i64(labels)
     M, d = len(rows), X.shape[2]
     T = max(1, int(lm.max())) if M else 1
-    L = _BARY_LANES
+    L = _BARY_LANES if lanes is None else int(lanes)
     order = np.lexsort((lm, labels))
     counts = np.bincount(labels, minlength=k)
     groups = -(-counts // L)
@@ -716,14 +726,25 @@ def barycentre_objective(C, plan, gamma, n_threads=None):
     """
     Xl, yn, ll, gc, tg = plan
     C = _f64(C)
-    # groups dealt round-robin (groups sorted by length spread evenly), each
-    # task with its own sum and gradient
-    nt = max(1, min(_tasks(n_threads), len(gc)))
-    totals = np.zeros(nt)
-    grads = np.zeros((nt,) + C.shape)
+    k, Tc, d = C.shape
+    # tasks: runs of at most `per` groups of one centre, so that each BLAS
+    # product covers many groups and its frame products and alignments (about
+    # per * Tc * T * 8 numbers) stay in the cache
+    per = max(1, (1 << 16) // max(1, Tc * Xl.shape[1]))
+    tasks = []
+    for c in range(k):
+        idx = np.flatnonzero(gc == c)
+        for a in range(0, len(idx), per):
+            tasks.append((c, int(idx[a]), int(idx[min(len(idx), a + per) - 1]) + 1))
+    totals = np.zeros(len(tasks))
+    grads = np.zeros((len(tasks), Tc, d))
 
     def task(t):
-        totals[t] = _barycentre_task(C, Xl, yn, ll, gc, tg, float(gamma), t, nt, grads[t])
+        c, g0, g1 = tasks[t]
+        totals[t] = _barycentre_task(C, Xl, yn, ll, tg, float(gamma), c, g0, g1, grads[t])
 
-    _run(task, nt, n_threads)
-    return float(totals.sum()), grads.sum(axis=0)
+    _run(task, len(tasks), n_threads)
+    grad = np.zeros_like(C)
+    for t, (c, _, _) in enumerate(tasks):
+        grad[c] += grads[t]
+    return float(totals.sum()), grad
