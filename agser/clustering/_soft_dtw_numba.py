@@ -52,6 +52,8 @@ from numba.extending import intrinsic
 
 __all__ = [
     "pairwise",
+    "lane_set",
+    "pairwise_lanes",
     "paired",
     "paired_alignment",
     "barycentre_plan",
@@ -516,21 +518,44 @@ def pairwise(X, lx, Y, ly, gamma, n_threads=None):
     # waiting on its own latency (measured: 4 lanes cost 2.5x per pair what 12 do)
     if len(Y) < len(X):
         return pairwise(Y, ly, X, lx, gamma, n_threads).T
-    return _pairwise_lanes(X, lx, Y, ly, gamma, n_threads, min(_MAX_LANES, -(-len(Y) // 4) * 4))
+    return pairwise_lanes(X, lx, lane_set(Y, ly, min(_MAX_LANES, -(-len(Y) // 4) * 4)), gamma, n_threads)
 
 
-def _pairwise_lanes(X, lx, Y, ly, gamma, n_threads, lanes):
-    """:func:`pairwise` with the series of Y as the lanes, ``lanes`` to a group."""
-    n = len(X)
+def lane_set(Y, ly, lanes=_MAX_LANES):
+    """Series laid out as SIMD lanes for :func:`pairwise_lanes`: built once, used for many calls.
+
+    Parameters
+    ----------
+    Y : float64 array (m, T, d)
+    ly : int array (m,)
+    lanes : int
+        Series per group (a multiple of 4).
+
+    Returns
+    -------
+    tuple
+        ``(Yf, yn, ly_read, ty, slot)``: groups of ``lanes`` series sorted by
+        length, frames ordered (frame, lane) (:func:`_lanes_of`); their
+        squared norms; their lengths (1 for empty lanes, whose values are never
+        returned); each group's longest; each series' flat lane position.
+    """
+    Y, ly = _f64(Y), _i64(ly)
     Ty = int(ly.max())
-    X = np.ascontiguousarray(X[:, : int(lx.max())])
-    Yf, ly_g, slot = _lanes_of(Y[:, :Ty], ly, lanes)
+    Yf, ly_g, slot = _lanes_of(Y if Y.shape[1] == Ty else np.ascontiguousarray(Y[:, :Ty]), ly, lanes)
     G = len(ly_g)
     yn = np.einsum("gfd,gfd->gf", Yf, Yf).reshape(G, Ty, lanes)
-    # empty lanes read the value at frame 1 (any valid cell); it is not returned
     ly_read = np.maximum(ly_g, 1)
-    ty = ly_read.max(axis=1).astype(np.int64)
-    out = np.empty((n, G, lanes))
+    return Yf, yn, ly_read, ly_read.max(axis=1).astype(np.int64), slot
+
+
+def pairwise_lanes(X, lx, lanes, gamma, n_threads=None):
+    """:func:`pairwise` of the rows ``X`` with a :func:`lane_set`; (n, m)."""
+    X, lx = _f64(X), _i64(lx)
+    Yf, yn, ly_read, ty, slot = lanes
+    n = len(X)
+    G, L = ly_read.shape
+    X = X if X.shape[1] == int(lx.max()) else np.ascontiguousarray(X[:, : int(lx.max())])
+    out = np.empty((n, G, L))
     # tasks: blocks of rows when there are few groups, else ranges of groups
     n_tasks = _tasks(n_threads)
     rows = _split(n, n_tasks if G < n_tasks else 1)

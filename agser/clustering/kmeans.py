@@ -687,15 +687,31 @@ class _NumbaOps:
         self.n_threads = n_threads
 
     def tensors(self, Xp, lengths):
-        return (torch.from_numpy(np.ascontiguousarray(Xp, dtype=np.float64)),
-                torch.from_numpy(np.ascontiguousarray(lengths, dtype=np.int64)))
+        Xt = torch.from_numpy(np.ascontiguousarray(Xp, dtype=np.float64))
+        lt = torch.from_numpy(np.ascontiguousarray(lengths, dtype=np.int64))
+        # the data set's lane layout, made on first use and kept for the fit: the
+        # assignment and k-means++ set every series against a few others, with
+        # the data set as the lanes
+        self.data, self.data_lanes = Xt, None
+        return Xt, lt
 
     def centres(self, C):
         return torch.as_tensor(np.ascontiguousarray(C, dtype=np.float64))
 
+    def _with_data(self, rows, lr, ld):
+        if self.data_lanes is None:
+            self.data_lanes = self.K.lane_set(_np(self.data), _np(ld))
+        return self.K.pairwise_lanes(_np(rows), _np(lr), self.data_lanes, self.gamma, self.n_threads)
+
     def pairwise(self, A, la, B, lb):
-        return torch.from_numpy(np.ascontiguousarray(
-            self.K.pairwise(_np(A), _np(la), _np(B), _np(lb), self.gamma, self.n_threads)))
+        data = getattr(self, "data", None)
+        if A is data and len(B) < len(A):
+            out = self._with_data(B, lb, la).T
+        elif B is data and len(A) < len(B):
+            out = self._with_data(A, la, lb)
+        else:
+            out = self.K.pairwise(_np(A), _np(la), _np(B), _np(lb), self.gamma, self.n_threads)
+        return torch.from_numpy(np.ascontiguousarray(out))
 
     def self_values(self, A, la):
         a, l = _np(A), _np(la)
