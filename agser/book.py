@@ -491,6 +491,39 @@ def _install_mathjax(static_dir):
             shutil.copy2(source, dest / part)
 
 
+#: A markdown link to another chapter: ``[text](NAME.ipynb)`` or ``[text](NAME.ipynb#anchor)``.
+_CHAPTER_LINK = re.compile(r"\[([^\]]+)\]\(([A-Za-z0-9_]+)\.ipynb(#[^)]*)?\)")
+
+
+def _page_notebook(source, dest, chapters):
+    """Copy an executed chapter for the HTML: code hidden, links to absent chapters made text.
+
+    Every code cell but the run's parameters gets ``hide-input`` (the code
+    stays one click away, the outputs show); a link to a chapter that this
+    run does not build (the controls run builds three) becomes its plain
+    text, since Sphinx (``-W -n``) rejects a link to a page that is not there.
+
+    Examples
+    --------
+    >>> _CHAPTER_LINK.sub(lambda m: m.group(1), "see [chapter 3](ch3_clustering.ipynb)")
+    'see chapter 3'
+    """
+    import nbformat
+
+    nb = nbformat.read(str(source), as_version=4)
+    present = set(chapters)
+    for cell in nb.cells:
+        tags = list(cell.metadata.get("tags", ()))
+        if cell.cell_type == "code" and "injected-parameters" not in tags and "hide-input" not in tags \
+                and "remove-cell" not in tags and "remove-input" not in tags:
+            tags.append("hide-input")
+        cell.metadata["tags"] = tags
+        if cell.cell_type == "markdown":
+            cell.source = _CHAPTER_LINK.sub(
+                lambda m: m.group(0) if m.group(2) in present else m.group(1), cell.source)
+    nbformat.write(nb, str(dest))
+
+
 def _build_html(root, run, chapters, notebooks, timeout, log):
     run_dir = Path(root) / RUN_DIR
     # A fresh folder each time, so no chapter of an earlier run slips into this book.
@@ -503,7 +536,7 @@ def _build_html(root, run, chapters, notebooks, timeout, log):
         encoding="utf-8",
     )
     for name in chapters:
-        shutil.copy2(notebooks[name], run_dir / f"{name}.ipynb")
+        _page_notebook(notebooks[name], run_dir / f"{name}.ipynb", chapters)
     _install_mathjax(run_dir / "_static")
     toc = _write_run_toc(root, chapters)
     html = Path(root) / "_build" / "html"

@@ -113,27 +113,24 @@ def _hf_corpus(enc, name, seed, n=12, speakers=4, with_blocks=True):
     """A tiny CorpusData encoded by ``enc``; class = sine frequency, varying lengths (padding)."""
     import pandas as pd
 
-    from agser.ser.data import CorpusData
+    from agser.ser.data import CorpusData, LayerView
 
     rng = np.random.default_rng(seed)
     labels = np.arange(n) % 4
-    feats, block = [], []
+    uids = np.array([f"{name}-{i}" for i in range(n)])
+    feats = {}
     for i in range(n):
         t = np.arange(int(rng.integers(5000, 8001))) / 16000
         wav = np.sin(2 * np.pi * (200 + 150 * labels[i]) * t) + 0.3 * rng.normal(size=t.size)
-        f = enc.encode(wav.astype(np.float32))
-        feats.append(f)
-        block.append(f[-2])  # hidden state entering the top block (finetune_top=1)
-    from agser.ser.data import pad_features
-
-    x, lengths = pad_features(feats)
+        feats[uids[i]] = enc.encode(wav.astype(np.float32))
+    lengths = np.array([feats[u].shape[1] for u in uids])
     segs = pd.DataFrame({"utt": np.arange(n), "start": 0, "end": lengths // 2,
-                         "ipa": np.array(["ɑ", "i"])[np.arange(n) % 2], "cluster": 1,
-                         "gesture": -1})
-    return CorpusData(corpus=name, features=x, lengths=lengths,
-                      speaker=np.array([f"{name}{i % speakers}" for i in range(n)]),
-                      utterance_id=np.array([f"{name}-{i}" for i in range(n)]), labels=labels,
-                      segments=segs, block_input=tuple(block) if with_blocks else ())
+                         "ipa": np.array(["ɑ", "i"])[np.arange(n) % 2], "cluster": 1, "gesture": -1})
+    return CorpusData(corpus=name, features=feats, utterance_id=uids,
+                      speaker=np.array([f"{name}{i % speakers}" for i in range(n)]), lengths=lengths,
+                      labels=labels, segments=segs,
+                      # the hidden state entering the top block (finetune_top=1)
+                      block_input=LayerView(feats, -2) if with_blocks else None)
 
 
 @pytest.fixture(scope="module", params=["wav2vec2", "hubert", "wavlm"])
@@ -154,13 +151,13 @@ def test_top_blocks_reproduce_the_frozen_top_layer_with_padding(ft):
     from agser.ser.finetune import pad_block_input
 
     _, blocks, src, _ = ft
-    bx, bl = pad_block_input(list(src.block_input))
+    bx, bl = pad_block_input([src.block_input[u] for u in src.utterance_id])
     assert len(set(bl.tolist())) > 1  # padded batch
     blocks.eval()
     with torch.no_grad():
         top = blocks(bx, bl)[:, 0].numpy()
-    for i, n in enumerate(src.lengths):
-        np.testing.assert_allclose(top[i, :n], src.features[i, -1, :n], atol=2e-5)
+    for i, (u, n) in enumerate(zip(src.utterance_id, src.lengths)):
+        np.testing.assert_allclose(top[i, :n], src.features[u][-1], atol=2e-5)
         assert not top[i, n:].any()
 
 
@@ -179,27 +176,35 @@ def test_wavlm_top_blocks_reproduce_every_top_layer(tmp_path, stable):
         assert (blocks.bias_attention is None) == (n == 2)
         trainable = {k for k, p in blocks.named_parameters() if p.requires_grad}
         assert ("blocks.0.attention.rel_attn_embed.weight" in trainable) == (n == 2)
-        bx, bl = pad_block_input([src.features[i, -1 - n, :m] for i, m in enumerate(src.lengths)])
+        bx, bl = pad_block_input([src.features[u][-1 - n] for u in src.utterance_id])
         assert len(set(bl.tolist())) > 1
         with torch.no_grad():
             top = blocks(bx, bl).numpy()
-        for i, m in enumerate(src.lengths):
-            np.testing.assert_allclose(top[i, :, :m], src.features[i, -n:, :m], atol=2e-5)
+        for i, (u, m) in enumerate(zip(src.utterance_id, src.lengths)):
+            np.testing.assert_allclose(top[i, :, :m], src.features[u][-n:], atol=2e-5)
             assert not top[i, :, m:].any()
+
+
+FT = {"max_epochs": 3, "patience": 3, "hidden": 8, "batch_size": 4, "device": "cpu", "max_triplets": 32}
+
+
+def _ser(**kw):
+    from agser.run.schema import defaults
+
+    return {**defaults()["ser"], **FT, "frame_pool": 1, **kw}
 
 
 def test_finetune_top_trains_the_top_block_only(ft):
     import torch
 
-    from agser.ser.train import SERConfig, fit_model, predict
+    from agser.ser.estimator import SERClassifier
 
     enc, blocks, src, tgt = ft
     before = {k: v.clone() for k, v in blocks.state_dict().items()}
-    feats_before = src.features.copy()
-    cfg = SERConfig(epochs=4, hidden=8, finetune_top=1, finetune_lr=1e-2)
-    train = src.labelled(np.ones(len(src.lengths), bool))
-    model, norm, _ = fit_model("source-only", train, None, cfg, 0, blocks=blocks)
-    tuned = model.top_blocks.state_dict()
+    feats_before = {u: f.copy() for u, f in src.features.items()}
+    est = SERClassifier(hidden=8, max_epochs=4, batch_size=4, finetune_lr=1e-2)
+    est.fit(src.subset(np.arange(len(src))), src.labels, blocks=blocks)
+    tuned = est.top_blocks_.state_dict()
     changed = [k for k in before if not torch.equal(before[k], tuned[k])]
     assert changed and any("feed_forward" in k for k in changed)
     # WavLM: block 0's attention, kept only for its position bias, stays frozen
@@ -209,54 +214,46 @@ def test_finetune_top_trains_the_top_block_only(ft):
         assert torch.equal(v, before[k]), k
     for k, v in enc.module.encoder.layers[1].state_dict().items():
         assert torch.equal(v, before["blocks.0." + k]), k
-    np.testing.assert_array_equal(src.features, feats_before)
-    y = predict(model, norm, tgt.features, tgt.lengths, tgt.speaker, tgt.block_input)
-    assert y.shape == (len(tgt.lengths),)
-    with pytest.raises(Exception, match="block inputs"):
-        predict(model, norm, tgt.features, tgt.lengths, tgt.speaker)
+    for u, f in src.features.items():
+        np.testing.assert_array_equal(f, feats_before[u])
+    y = est.predict(tgt.subset(np.arange(len(tgt))))
+    assert y.shape == (len(tgt),)
+    # the test set's top layers come from the tuned blocks: without its block input there is none
+    no_blocks = _hf_corpus(enc, "b", 1, with_blocks=False)
+    with pytest.raises(Exception):
+        est.predict(no_blocks.subset(np.arange(len(no_blocks))))
 
 
-def test_finetune_top_zero_is_exactly_the_frozen_run(ft, w2v):
-    from agser.ser.train import SERConfig, run_experiment
+def test_frozen_run_ignores_block_inputs(ft):
+    from agser.ser.protocol import run_experiment
 
     enc, blocks, src, tgt = ft
     plain = _hf_corpus(enc, "a", 0, with_blocks=False), _hf_corpus(enc, "b", 1, with_blocks=False)
-    cfg = SERConfig(epochs=3, hidden=8)
-    a = run_experiment("PA", *plain, 0, cfg)
-    b = run_experiment("PA", src, tgt, 0, cfg, blocks=blocks)  # blocks ignored at finetune_top=0
-    for key in ("y_pred", "layer_weights", "final_er", "final_extra"):
-        assert a[key] == b[key], key
-    # frozen runs keep the cache keys they had before fine-tuning existed
-    assert "finetune_top" not in cfg.as_dict()
-    assert SERConfig(finetune_top=1).as_dict()["finetune_top"] == 1
+    a = run_experiment("PA", *plain, 0, _ser())
+    b = run_experiment("PA", src, tgt, 0, _ser())  # no blocks handed in: the frozen model
+    assert a["y_pred"] == b["y_pred"] and a["layer_weights"] == b["layer_weights"]
+    np.testing.assert_array_equal(a["history"]["er"], b["history"]["er"])
 
 
 def test_finetuned_run_is_deterministic_and_reads_no_target_label(ft):
     import dataclasses
 
-    import torch
-
+    from agser.ser.protocol import run_experiment
     from agser.ser.splits import speaker_split
-    from agser.ser.train import SERConfig, anchor_plan, fit_model, run_experiment
 
     _, blocks, src, tgt = ft
-    cfg = SERConfig(epochs=3, hidden=8, finetune_top=1, finetune_lr=1e-2, max_triplets=32)
-    a = run_experiment("PA", src, tgt, 0, cfg, blocks=blocks)
-    b = run_experiment("PA", src, tgt, 0, cfg, blocks=blocks)
-    for key in ("y_pred", "layer_weights", "final_er", "final_extra"):
-        assert a[key] == b[key], key
-    # same weights whether the adaptation half carries its labels or none at all
-    part = speaker_split(tgt.speaker, cfg.test_fraction, 0)
-    train = src.labelled(np.ones(len(src.lengths), bool))
-    states = []
-    for t in (tgt, dataclasses.replace(tgt, labels=np.full_like(tgt.labels, -1))):
-        adapt = t.unlabelled(part == "A")
-        model, _, _ = fit_model("PA", train, adapt, cfg, 0, anchor_plan("PA", train, adapt, cfg),
-                                blocks=blocks)
-        states.append({k: v.clone() for k, v in model.state_dict().items()})
-    assert any(k.startswith("top_blocks.") for k in states[0])
-    for k in states[0]:
-        assert torch.equal(states[0][k], states[1][k]), k
+    ser = _ser(finetune_top=1, finetune_lr=1e-2)
+    a = run_experiment("PA", src, tgt, 0, ser, blocks=blocks)
+    b = run_experiment("PA", src, tgt, 0, ser, blocks=blocks)
+    assert a["y_pred"] == b["y_pred"] and a["layer_weights"] == b["layer_weights"]
+    np.testing.assert_array_equal(a["history"]["er"], b["history"]["er"])
+    # the same training whether the adaptation half carries its labels or none at all
+    part = speaker_split(tgt.speaker, ser["test_fraction"], 0)
+    labels = tgt.labels.copy()
+    labels[part == "A"] = -1
+    c = run_experiment("PA", src, dataclasses.replace(tgt, labels=labels), 0, ser, blocks=blocks)
+    assert c["y_pred"] == a["y_pred"] and c["layer_weights"] == a["layer_weights"]
+    np.testing.assert_array_equal(a["history"]["extra"], c["history"]["extra"])
 
 
 @pytest.mark.slow

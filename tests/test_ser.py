@@ -13,8 +13,9 @@ from agser.ser.losses import coral_loss, sample_triplets, weighted_triplet_loss
 from agser.ser.methods import (ag_units, choose_layers, gesture_divergence_by_phone, hard_ag_positives,
                                phone_units)
 from agser.ser.model import SERModel
+from agser.run.schema import defaults
+from agser.ser.protocol import run_experiment
 from agser.ser.synthetic import synth_corpus
-from agser.ser.train import SERConfig, run_experiment
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -118,55 +119,77 @@ def test_choose_layers():
         choose_layers(np.array([0.1]), 1, select="best")
 
 
-def test_config_rejects_unknown_keys_and_reads_the_default_run():
-    params = yaml.safe_load((REPO / "papermill_runs/default/params.yaml").read_text())["parameters"]
-    cfg = SERConfig.from_params(params["ser"])
-    assert cfg.gamma == params["ser"]["gamma"] and len(params["ser"]["seeds"]) >= 3
-    with pytest.raises(ParameterError, match="ser.gama"):
-        SERConfig.from_params({"gama": 1.0})
+def test_estimator_follows_scikit_learn():
+    """SERClassifier: get/set_params from the signature, fit returns self, NotFittedError, predict_proba."""
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+
+    from agser.ser.estimator import SERClassifier
+
+    est = SERClassifier(hidden=8, max_epochs=2, batch_size=8, device="cpu")
+    assert clone(est).get_params() == est.get_params() and est.get_params()["hidden"] == 8
+    c = synth_corpus("sim-crema", n=24, seed=3)
+    X = c.subset(np.arange(len(c)))
+    with pytest.raises(NotFittedError):
+        est.predict(X)
+    assert est.fit(X, c.labels) is est
+    proba = est.predict_proba(X)
+    assert proba.shape == (len(c), 4) and np.allclose(proba.sum(1), 1, atol=1e-5)
+    assert (est.predict(X) == proba.argmax(1)).all() and list(est.classes_) == [0, 1, 2, 3]
+    assert est.history_["epochs_run"] == 2 and len(est.history_["er"]) == 2 * 3  # 24 / 8 batches a epoch
+    with pytest.raises(ParameterError, match="target"):
+        SERClassifier(anchoring="triplet").fit(X, c.labels)
+    with pytest.raises(ParameterError, match="anchoring"):
+        SERClassifier(anchoring="magic").fit(X, c.labels)
 
 
 def test_methods_check_their_directions(tmp_path):
-    from agser.ser.pipeline import ser_run
+    from agser.run import Run
 
+    run = Run(work_dir=tmp_path)
     with pytest.raises(ParameterError, match="upper-bound"):
-        ser_run("upper-bound", "C->I", 0, {}, tmp_path)
+        run.ser_run("upper-bound", "C->I", 0)
     with pytest.raises(ParameterError, match="cross-corpus"):
-        ser_run("AG", "C->C", 0, {}, tmp_path)
+        run.ser_run("AG", "C->C", 0)
     with pytest.raises(ParameterError, match="method"):
-        ser_run("XX", "C->I", 0, {}, tmp_path)
+        run.ser_run("XX", "C->I", 0)
     with pytest.raises(ParameterError, match="direction"):
-        ser_run("AG", "CI", 0, {}, tmp_path)
+        run.ser_run("AG", "CI", 0)
 
 
 def test_every_method_trains_above_chance_on_an_easy_synthetic_pair():
     a = synth_corpus("sim-crema", n=48, seed=1)
     b = synth_corpus("sim-improv", n=48, shift=0.3, seed=2)
-    cfg = SERConfig(epochs=25, hidden=16, max_triplets=256)
-    for method in ("source-only", "AG", "PA", "LA", "Hard-AG"):
-        r = run_experiment(method, a, b, 0, cfg)
+    ser = {**defaults()["ser"], "max_epochs": 15, "hidden": 16, "max_triplets": 256, "batch_size": 16,
+           "device": "cpu"}
+    for method in ("source-only", "AG", "AG-shuffled", "AG-oracle", "PA", "LA", "Hard-AG"):
+        r = run_experiment(method, a, b, 0, ser)
         assert r["uar"] > 25.0, method
         assert 0.0 <= r["neutral"] <= 100.0 and r["n_test"] == 24
-    r = run_experiment("upper-bound", b, b, 0, cfg)
+        h = r["history"]
+        assert 1 <= h["best_epoch"] <= h["epochs_run"] <= 15 and len(h["val_uar"]) == h["epochs_run"]
+        if method not in ("source-only",):
+            assert np.mean(h["triplets"]) > 0 and np.any(h["extra"] != 0), method
+    r = run_experiment("upper-bound", b, b, 0, ser)
     assert r["uar"] > 25.0 and r["n_adapt"] == 0
 
 
 def test_paper_run_errors_clearly_on_missing_paths(tmp_path):
-    from agser.ser.pipeline import check_paths, ser_run
+    from agser.run import Run, read_params_file
 
-    params = yaml.safe_load((REPO / "papermill_runs/paper/params.yaml").read_text())["parameters"]
+    spec = read_params_file(REPO / "papermill_runs/paper/params.yaml")
+    params = spec["overrides"]
     assert params["acoustic"]["encoder"] == "hf" and params["data"]["source"] == "manifest"
     with pytest.raises(ParameterError, match="does not exist") as err:
-        check_paths(params)
+        Run(params, work_dir=tmp_path)
     assert params["data"]["manifest"] in str(err.value)
-    with pytest.raises(ParameterError, match="does not exist"):
-        ser_run("AG", "C->I", 0, params, tmp_path)
     # with a manifest that exists, the missing wav2vec2 folder is named
     manifest = tmp_path / "manifest.csv"
     manifest.write_text("utterance_id\n")
     params["data"]["manifest"] = str(manifest)
     with pytest.raises(ParameterError, match=params["acoustic"]["options"]["name_or_path"]):
-        check_paths(params)
+        Run(params, work_dir=tmp_path)
+    assert not (tmp_path / "store").exists()  # stopped before any work
 
 
 @pytest.mark.slow
@@ -176,18 +199,18 @@ def test_agser_train_end_to_end_on_a_tiny_simulated_run(tmp_path):
 
     from agser.__main__ import main
 
-    params = yaml.safe_load((REPO / "papermill_runs/default/params.yaml").read_text())
-    p = params["parameters"]
-    p["data"]["utterances_per_corpus"] = 24
-    p["cluster"] = {**(p.get("cluster") or {}), "k_range": [3, 3], "elbow_max_iter": 3, "max_iter": 5}
-    p["ser"] = {**p["ser"], "epochs": 3}
+    params = {"description": "tiny", "parameters": {
+        "data": {"utterances_per_corpus": 32},
+        "cluster": {"k_range": [3, 3], "elbow_max_iter": 3, "max_iter": 5},
+        "ser": {"max_epochs": 3, "patience": 2, "device": "cpu", "parallel_runs": 1}}}
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(params, allow_unicode=True))
     argv = ["train", "--method", "AG", "--direction", "C->I", "--seed", "0", "--params", str(path)]
     assert main(argv) == 0
     assert main(argv) == 0  # cached: same row again
-    table = pd.read_csv(tmp_path / "tables" / "ser_results.csv")
-    assert list(table.columns) == ["method", "direction", "seed", "uar", "neutral", "anger", "happy", "sad"]
+    table = pd.read_csv(tmp_path / "tables" / "ser_results_cli.csv")
+    assert list(table.columns) == ["condition", "method", "direction", "seed", "uar", "neutral", "anger", "happy",
+                                   "sad", "n_train"]
     assert len(table) == 2 and table.iloc[0].equals(table.iloc[1])
     assert 0.0 <= table["uar"].iloc[0] <= 100.0
     assert (tmp_path / "work" / "store" / "ser_run").is_dir()
@@ -196,30 +219,27 @@ def test_agser_train_end_to_end_on_a_tiny_simulated_run(tmp_path):
 
 
 @pytest.mark.slow
-def test_ser_cluster_model_reads_no_target_label(tmp_path):
+def test_ser_cluster_model_and_oracle_read_no_target_label(tmp_path):
     """Relabelling the target corpus in the manifest (other emotions, or none) leaves the AG
-    cluster model that SER uses, and every segment's cluster, unchanged; the paper's
-    four-emotion model of chapters 3-5 does see the change."""
-    from agser.analysis.pipeline import run_ag_clusters
+    cluster model that SER uses, every segment's cluster and oracle class unchanged; the
+    paper's four-emotion model of chapters 3-5 does see the change."""
     from agser.corpora import read_manifest, write_manifest
     from agser.corpora.simulator import simulate
-    from agser.ser.pipeline import _ser_segments, ser_clusters
+    from agser.run import Run
 
-    manifest = read_manifest(simulate(tmp_path / "sim", seed=0, utterances_per_corpus=5))
+    manifest = read_manifest(simulate(tmp_path / "sim", seed=0, utterances_per_corpus=8))
     target = (manifest["corpus"] == "sim-improv").to_numpy()
     relabelled = manifest.copy()
-    relabelled.loc[target, "emotion"] = ["fear", "", "disgust", "", "fear"][:int(target.sum())]
-    assert target.sum() == 5 and not relabelled["emotion"].equals(manifest["emotion"])
-    extract = {"landmarks": "auto", "aligner": "auto", "workers": 1}
-    cluster = {"k_range": [3, 3], "elbow_max_iter": 2, "max_iter": 5, "phones": "vowels",
-               "emotions": ["neutral", "anger", "happiness", "sadness"]}
+    relabelled.loc[target, "emotion"] = (["fear", "", "disgust", ""] * 2)[:int(target.sum())]
+    assert target.sum() == 8 and not relabelled["emotion"].equals(manifest["emotion"])
     got = []
     for name, table in (("original", manifest), ("relabelled", relabelled)):
-        write_manifest(table, tmp_path / name / "manifest.csv")
-        data = {"source": "manifest", "manifest": str(tmp_path / name / "manifest.csv")}
-        work = tmp_path / name / "work"  # one store each: nothing is shared but the code
-        got.append((ser_clusters(data, extract, cluster, work), _ser_segments(data, extract, cluster, work),
-                    run_ag_clusters(data, extract, cluster, work)))
+        write_manifest(table, tmp_path / name / "manifest.csv", relative=False)
+        # one store each: nothing is shared but the code
+        run = Run({"data": {"source": "manifest", "manifest": str(tmp_path / name / "manifest.csv")},
+                   "extract": {"workers": 1}, "cluster": {"k_range": [3, 3], "elbow_max_iter": 2, "max_iter": 5}},
+                  work_dir=tmp_path / name / "work")
+        got.append((run.ser_clusters(), run._ser_segments(), run.clusters()))
     (m_a, s_a, paper_a), (m_b, s_b, paper_b) = got
     assert m_a["params"]["emotions"] is None
     assert m_a["n_fit"] == m_b["n_fit"] == len(m_a["segments"])
@@ -229,6 +249,3 @@ def test_ser_cluster_model_reads_no_target_label(tmp_path):
     assert s_a["segments"]["corpus"].nunique() == 2
     # the test can fail: the four-emotion filter of chapters 3-5 reads the target labels
     assert paper_b["n_fit"] < paper_a["n_fit"] == m_a["n_fit"]
-    # where both filters pick the same segments, chapters 3-5 and SER share one fit
-    assert len(list((tmp_path / "original" / "work" / "store" / "ag_clusters").glob("*.pkl"))) == 1
-    assert len(list((tmp_path / "relabelled" / "work" / "store" / "ag_clusters").glob("*.pkl"))) == 2

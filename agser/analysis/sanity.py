@@ -28,6 +28,7 @@ __all__ = [
     "plot_centres",
     "purity",
     "cluster_agreement",
+    "sanity_gaps",
 ]
 
 #: iBUG-68 indices of the 12 outer-lip points, in storage order.
@@ -284,3 +285,31 @@ def cluster_agreement(segments, col="cluster", random_state=0):
             "purity (shuffled clusters)": purity(shuffled, truth),
         }
     return pd.DataFrame(rows).T
+
+
+def sanity_gaps(segments, frames, clusters, panels=SANITY_PANELS):
+    """The sanity figure's reading as numbers: between-cluster against between-corpus gaps.
+
+    For each panel, the mean coordinate of each (corpus, cluster) group over
+    all frames of its segments; ``between clusters`` is the difference of the
+    two clusters (mean over corpora), ``between corpora`` the difference of
+    the corpora within a cluster (mean over the two clusters). The paper's
+    reading holds in a panel when the first exceeds the second.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index = panel (``/ɑ/ point 57 (y)``); ``segments``, ``between clusters``,
+        ``between corpora``, ``holds`` (bool, NaN where a group has no segment).
+    """
+    rows = []
+    for phone, point, coord in panels:
+        long = trajectories(segments, frames, phone, point, coord, clusters)
+        m = long.groupby(["corpus", "cluster"])["value"].mean().unstack("cluster").reindex(columns=list(clusters))
+        between_clusters = float((m[clusters[0]] - m[clusters[1]]).abs().mean())
+        between_corpora = float((m.iloc[0] - m.iloc[1]).abs().mean()) if len(m) == 2 else float("nan")
+        ok = np.isfinite(between_clusters) and np.isfinite(between_corpora)
+        rows.append({"panel": f"/{phone}/ point {point} ({coord})", "segments": int(long["segment"].nunique()),
+                     "between clusters": between_clusters, "between corpora": between_corpora,
+                     "holds": bool(between_clusters > between_corpora) if ok else np.nan})
+    return pd.DataFrame(rows).set_index("panel")

@@ -103,8 +103,8 @@ def _encoder_inputs(row, code):
 _ENCODERS = {}
 
 
-def _encode_row(row, *, enc_params, sample_rate):
-    """Worker side of the encoder pass: float32 (n_layers, n_frames, dim) of one row."""
+def _encode_row(row, *, enc_params, sample_rate, dtype="float32"):
+    """Worker side of the encoder pass: (n_layers, n_frames, dim) of one row, stored as ``dtype``."""
     from agser.acoustic import load_waveform, make_encoder
 
     key = fingerprint(enc_params)
@@ -112,7 +112,7 @@ def _encode_row(row, *, enc_params, sample_rate):
         # one encoder per process: loading a wav2vec2 takes longer than encoding a clip
         _ENCODERS[key] = make_encoder(enc_params)
     wave = load_waveform(_audio_source(row), sample_rate)
-    return np.ascontiguousarray(_ENCODERS[key].encode(wave), dtype=np.float32)
+    return np.ascontiguousarray(_ENCODERS[key].encode(wave), dtype=np.dtype(dtype))
 
 
 class StoredFeatures:
@@ -141,20 +141,44 @@ class StoredFeatures:
     def __setstate__(self, state):
         self.__init__(state["root"], state["keys_"], state["cache_bytes"])
 
-    def __getitem__(self, utterance_id):
-        if utterance_id in self._cache:
-            self._cache.move_to_end(utterance_id)
-            return self._cache[utterance_id]
-        value = ArtifactStore(self.root).load(self.keys_[utterance_id], mmap=True)
+    def _cached(self, key, make):
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        value = make()
         if value.nbytes > self.cache_bytes:
-            return value  # bigger than the whole cache: read by slices from the mapped file
-        value = np.array(value)
-        self._cache[utterance_id] = value
+            return value  # bigger than the whole cache: not kept
+        self._cache[key] = value
         self._held += value.nbytes
         while self._held > self.cache_bytes:
             _, old = self._cache.popitem(last=False)
             self._held -= old.nbytes
         return value
+
+    def _read(self, utterance_id):
+        value = ArtifactStore(self.root).load(self.keys_[utterance_id], mmap=True)
+        # a small utterance is read into memory once; a huge one stays mapped (read by slices)
+        return np.array(value) if value.nbytes <= self.cache_bytes else value
+
+    def __getitem__(self, utterance_id):
+        return self._cached(utterance_id, lambda: self._read(utterance_id))
+
+    def shape(self, utterance_id):
+        """``(n_layers, n_frames, dim)`` of one utterance, from its file's header (nothing read)."""
+        return tuple(ArtifactStore(self.root).load(self.keys_[utterance_id], mmap=True).shape)
+
+    def pooled(self, utterance_id, pool):
+        """The utterance's frames averaged ``pool`` at a time (:func:`agser.ser.data.pool_frames`), cached.
+
+        Training reads every utterance once per epoch: pooling it once saves
+        most of the reading cost; the raw frames are not kept for it.
+        """
+        from agser.ser.data import pool_frames
+
+        if int(pool) == 1:
+            return self[utterance_id]
+        return self._cached((utterance_id, int(pool)), lambda: pool_frames(
+            ArtifactStore(self.root).load(self.keys_[utterance_id], mmap=True), pool))
 
     def __contains__(self, utterance_id):
         return utterance_id in self.keys_
@@ -195,13 +219,14 @@ class Run(SERStages):
     """
 
     def __init__(self, parameters=None, *, work_dir, name="custom", tables_dir=None, root=None,
-                 description=""):
+                 description="", progress=False):
         self.params = resolve_params(parameters)
         self.name = str(name)
         self.root = Path(root).resolve() if root is not None else Path.cwd().resolve()
         self.work_dir = Path(work_dir).resolve()
         self.tables_dir = Path(tables_dir).resolve() if tables_dir else self.work_dir.parent / "tables"
         self.description = description
+        self.progress = bool(progress)  # progress bars of the per-utterance stages (the CLI's; not in the book)
         self._memo = {}
         self._extraction = None  # an extraction folder given from outside (from_extraction)
         self._check_paths()
@@ -284,7 +309,7 @@ class Run(SERStages):
         words = self.params["extract"]["pronunciations"]
         if words and not self._path(words).is_file():
             raise ParameterError(f"extract.pronunciations={words!r} does not exist")
-        if acoustic["encoder"] == "hf":
+        if acoustic["encoder"] == "hf" and acoustic["standin_model"] is None:
             from agser.acoustic.hf import _looks_like_path
 
             name = acoustic["options"].get("name_or_path")
@@ -338,6 +363,17 @@ class Run(SERStages):
             folder = self.store.cached_dir("simulate", params, (code_fingerprint(*SIMULATOR_CODE),),
                                            lambda out: simulate(out, **params))
             return folder / "manifest.csv"
+        if data["source"] == "standin":
+            from agser.corpora.standin import write_standin
+
+            params = {"seed": data["seed"], "utterances_per_corpus": data["utterances_per_corpus"],
+                      **data["simulator"]}
+            # the simulator's corpora laid out as the real releases, read back by the real adapters
+            folder = self.store.cached_dir(
+                "standin", params, (code_fingerprint(*SIMULATOR_CODE, "agser.corpora.standin",
+                                                     "agser.corpora.mspimprov"),),
+                lambda out: write_standin(out, **params))
+            return folder / "manifest.csv"
         if data["source"] == "samples":
             from agser.corpora.samples import samples_manifest
 
@@ -356,7 +392,8 @@ class Run(SERStages):
         return read_manifest(self.manifest_path())
 
     def is_simulated(self):
-        return self.params["data"]["source"] == "simulate"
+        """Whether the corpora come from the simulator (its truth is then known)."""
+        return self.params["data"]["source"] in ("simulate", "standin")
 
     # -- extraction ----------------------------------------------------------
     def segments_dir(self):
@@ -495,7 +532,41 @@ class Run(SERStages):
     def encoder_params(self):
         """The part of the ``acoustic`` section that decides the encoder's output."""
         a = self.params["acoustic"]
-        return {"encoder": a["encoder"], "options": dict(a["options"])}
+        options = dict(a["options"])
+        if a["encoder"] == "hf" and a["standin_model"] is not None:
+            options["name_or_path"] = str(self.standin_model())
+        return {"encoder": a["encoder"], "options": options}
+
+    def encoder_key(self):
+        """What the encoder pass is keyed by: its parameters, with a local checkpoint's *content*.
+
+        A Hugging Face checkpoint given as a folder is keyed by the content of
+        its files, not by its path: a moved or copied model keeps its cached
+        features, a retrained one in the same folder does not.
+        """
+        def compute():
+            params = self.encoder_params()
+            key = {**params, "options": dict(params["options"]), "dtype": self.params["acoustic"]["dtype"]}
+            name = key["options"].get("name_or_path")
+            if params["encoder"] == "hf" and name and Path(name).expanduser().is_dir():
+                key["options"]["name_or_path"] = "content:" + fingerprint(Path(name).expanduser())
+            return key
+
+        return self._memoised("encoder_key", compute)
+
+    def standin_model(self):
+        """The folder of the small wav2vec2 that ``acoustic.standin_model`` describes (written once).
+
+        A wav2vec2 of that configuration with seeded random weights, saved with
+        ``save_pretrained`` (model and feature extractor): the ``hf`` encoder
+        then loads it as it would a real checkpoint (:mod:`agser.acoustic.standin`).
+        """
+        from agser.acoustic.standin import write_standin_wav2vec2
+
+        config = self.params["acoustic"]["standin_model"]
+        return self._memoised("standin_model", lambda: self.store.cached_dir(
+            "standin_model", config, (code_fingerprint("agser.acoustic.standin"),),
+            lambda out: write_standin_wav2vec2(out, **config)))
 
     def encoded(self):
         """Encoder frame features of every utterance of the run: the one encoder pass.
@@ -527,7 +598,7 @@ class Run(SERStages):
         from agser.acoustic import make_encoder
         from agser.run.runner import map_cached
 
-        enc_params = self.encoder_params()
+        enc_params, key = self.encoder_params(), self.encoder_key()
         store = self.store
 
         def info():
@@ -537,16 +608,20 @@ class Run(SERStages):
                     "n_layers": int(enc.n_layers), "dim": int(enc.dim),
                     "layer_names": list(getattr(enc, "layer_names", range(enc.n_layers)))}
 
-        meta = store.cached("encoder_info", enc_params, (), info)
+        meta = store.cached("encoder_info", key, (), info)
         code = code_fingerprint(*ENCODER_CODE)
         rows = self.manifest().to_dict("records")
-        fn = functools.partial(_encode_row, enc_params=enc_params, sample_rate=meta["sample_rate"])
+        fn = functools.partial(_encode_row, enc_params=enc_params, sample_rate=meta["sample_rate"],
+                               dtype=self.params["acoustic"]["dtype"])
         extract = self.params["extract"]
-        result = map_cached(fn, rows, store=store, stage="encoded_utterance", params=enc_params,
+        # "forkserver": a worker forked from a process that has loaded a torch model (this one
+        # did, for encoder_info) can deadlock in torch's thread pool
+        result = map_cached(fn, rows, store=store, stage="encoded_utterance", params=key,
                             inputs=functools.partial(_encoder_inputs, code=code), workers=extract["workers"],
-                            scheduler=extract["scheduler"], load=False)
+                            scheduler=extract["scheduler"], load=False, progress=self.progress,
+                            mp_context="forkserver")
         return {"features": StoredFeatures(store.root, result.values), "failures": result.failures,
-                "digest": fingerprint([enc_params, result.values, result.failures]), **meta}
+                "digest": fingerprint([key, result.values, result.failures]), **meta}
 
     def acoustic_segments(self):
         """Segment-level acoustic embeddings: encoder frames averaged over each phone span.
@@ -577,5 +652,149 @@ class Run(SERStages):
 
         # enc["digest"] stands for the audio files' content (and what failed): two simulations
         # that write byte-identical manifests into different folders get different keys.
-        return self.store.cached("acoustic_segments", self.encoder_params(),
+        return self.store.cached("acoustic_segments", self.encoder_key(),
                                  (out / "segments.parquet", enc["digest"]), compute)
+
+    # -- chapter measures (Corpora, chapters 2 and 5) -------------------------------------------------
+    # Cached computations the book's chapters show and the glance page reuses; each delegates to a
+    # pure function of agser.analysis.
+
+    def corpus_measures(self):
+        """Audio measures of every utterance (:func:`agser.analysis.corpora.file_measures`), cached.
+
+        Returns
+        -------
+        dict
+            ``features`` (n, 86), ``spectra`` (n, 257), ``durations`` (n,) s, in
+            manifest order, and ``failures`` (``utterance_id, stage, reason``).
+        """
+        from agser.analysis.corpora import file_measures
+
+        def compute():
+            return self.store.cached("corpora-file-measures", {"version": 2, "data": self.params["data"]},
+                                     (Path(self.manifest_path()),), lambda: file_measures(self.manifest()))
+
+        features, spectra, durations, failures = self._memoised("corpus_measures", compute)
+        return {"features": features, "spectra": spectra, "durations": durations, "failures": failures}
+
+    def example_utterance(self):
+        """Chapter 2's example: the first utterance that gave segments, its landmarks, mouth, phones and audio.
+
+        Returns
+        -------
+        dict
+            ``utterance_id``, ``row`` (manifest row), ``landmarks``, ``mouth``
+            (:func:`agser.extract.utterance_gesture`), ``alignment`` (the phones
+            the extraction used), ``audio`` (16 kHz, or None), ``pocketsphinx``
+            (its alignment of the same audio where the row has a reference
+            TextGrid, else None) and ``pocketsphinx_failure`` (why not, or "").
+        """
+        return self._memoised("example_utterance", self._example_utterance)
+
+    def _example_utterance(self):
+        from agser.extract import utterance_audio, utterance_gesture, utterance_phones
+
+        uid = self.segments()[0]["utterance_id"].iloc[0]
+        row = self.manifest().set_index("utterance_id").loc[uid].to_dict()
+        row["utterance_id"] = uid
+        files = tuple(Path(row[c]) for c in ("audio_path", "video_path", "landmarks_path", "alignment_path")
+                      if row.get(c))
+        ex = self.params["extract"]
+        lm, mouth = self.store.cached("ch2-gesture", {"landmarks": ex["landmarks"], "version": 1}, files,
+                                      lambda: utterance_gesture(row, landmarks=ex["landmarks"]))
+        alignment = self.store.cached("ch2-phones", {"aligner": ex["aligner"], "version": 1}, files,
+                                      lambda: utterance_phones(row, aligner=ex["aligner"]))
+        try:
+            audio = utterance_audio(row)
+        except InputError:
+            audio = None
+
+        def pocketsphinx():
+            from agser.phones import PocketsphinxAligner
+
+            try:
+                return PocketsphinxAligner(min_speech_score=None).align(audio, row["transcript"]), ""
+            except InputError as exc:
+                return None, exc.reason
+
+        ps, why = (self.store.cached("ch2-pocketsphinx", {"version": 1}, files, pocketsphinx)
+                   if audio is not None and row.get("alignment_path") else (None, ""))
+        return {"utterance_id": uid, "row": row, "landmarks": lm, "mouth": mouth, "alignment": alignment,
+                "audio": audio, "pocketsphinx": ps, "pocketsphinx_failure": why}
+
+    def aligner_evaluation(self):
+        """pocketsphinx against the run's reference alignments, cached.
+
+        Returns
+        -------
+        dict
+            ``phones``: :func:`agser.phones.evaluate.evaluate_aligner` on
+            ``extract.aligner_eval_utterances`` rows with a reference TextGrid and
+            audio (None where there are none, or the count is 0); ``words``:
+            :func:`agser.analysis.segmentation.word_boundary_evaluation` (GRID's
+            ``.align`` word alignments; empty where there are none).
+        """
+        return self._memoised("aligner_evaluation", self._aligner_evaluation)
+
+    def _aligner_evaluation(self):
+        from agser.analysis.segmentation import word_boundary_evaluation
+        from agser.phones.evaluate import evaluate_aligner
+
+        manifest, n = self.manifest(), int(self.params["extract"]["aligner_eval_utterances"])
+        has_reference = bool(((manifest["alignment_path"] != "") & (manifest["audio_path"] != "")).any())
+        phones = None
+        if has_reference and n > 0:
+            inputs = tuple(Path(p) for p in manifest["alignment_path"]) + tuple(Path(p) for p in manifest["audio_path"])
+            phones = self.store.cached("ch2-aligner-eval", {"n": n, "seed": 0, "version": 2}, inputs,
+                                       lambda: evaluate_aligner(manifest, n_utterances=n, seed=0))
+        words = self.store.cached("ch2-word-eval", {"version": 1}, (Path(self.manifest_path()), self.input_digest()),
+                                  lambda: word_boundary_evaluation(manifest))
+        return {"phones": phones, "words": words}
+
+    def ag_acoustic_association(self):
+        """Chapter 5's analysis: the acoustic cluster model on every layer, and the association tests.
+
+        The segments of :meth:`clusters` with a finite embedding of
+        :meth:`acoustic_segments`; an acoustic k-means per layer
+        (:func:`agser.analysis.association.association_by_layer`, 200 shuffles
+        each), then on ``acoustic.association.layer`` the test against
+        shuffled AG labels within each emotion and within each (emotion,
+        corpus) (:func:`agser.analysis.association.association_test`).
+
+        Returns
+        -------
+        dict
+            ``segments`` (with ``acoustic_cluster``, from 1), ``per_layer``,
+            ``result``, ``strict``, ``layer``, ``k_ag``, ``k_acoustic``,
+            ``n_clustered``, ``n_failed_utterances``, ``emotions``, ``params``.
+        """
+        return self._memoised("ag_acoustic_association", self._ag_acoustic_association)
+
+    def _ag_acoustic_association(self):
+        from agser.analysis.association import association_by_layer, association_test
+
+        ag, ac = self.clusters(), self.acoustic_segments()
+        assoc = self.section("acoustic")["association"]
+        names = [str(n) for n in ac["layer_names"]]
+        layer = str(assoc["layer"]) if str(assoc["layer"]) in names else names[int(assoc["layer"])]
+        emb = ac["embeddings"][ag["segments"]["row"].to_numpy()]
+        ok = np.isfinite(emb).all(axis=(1, 2))
+        segments, emb = ag["segments"][ok].reset_index(drop=True), emb[ok]
+        k_ac = int(assoc["k"]) if assoc["k"] is not None else int(ag["k"])
+        emotions = ["happiness", "anger", "sadness", "neutral"]
+        test = {"n_acoustic": k_ac, "coverage": float(assoc["coverage"]), "random_state": int(assoc["seed"])}
+
+        def compute():
+            per_layer, labels = association_by_layer(segments, emb, names, k_ac, emotions=emotions,
+                                                     coverage=test["coverage"], n_permutations=200,
+                                                     random_state=test["random_state"])
+            seg = segments.assign(acoustic_cluster=labels[layer])
+            result = association_test(seg, emotions=emotions, n_permutations=int(assoc["n_permutations"]), **test)
+            strict = association_test(seg, emotions=emotions, n_permutations=int(assoc["n_permutations"]),
+                                      shuffle_within=("corpus",), **test)
+            return {"segments": seg, "per_layer": per_layer, "result": result, "strict": strict}
+
+        out = self.store.cached("ag_acoustic_association", {**assoc, "layer": layer, "k": k_ac},
+                                (segments, emb, code_fingerprint("agser.analysis.association")), compute)
+        return {**out, "layer": layer, "k_ag": int(ag["k"]), "k_acoustic": k_ac, "n_clustered": int(len(ok)),
+                "n_failed_utterances": int(len(ac["failures"])), "emotions": emotions, "params": assoc}

@@ -45,6 +45,13 @@ class StageResult:
     keys: dict
 
 
+def _done(item, value):
+    """A result of the parallel runner's shape for an item answered from the store."""
+    from agser.parallel import Result
+
+    return Result(_item_id(item), value=value)
+
+
 def _item_id(item):
     """The utterance id of an item: a row, or a tuple whose first element is one."""
     return str(item["utterance_id"] if isinstance(item, dict) else item[0]["utterance_id"])
@@ -80,7 +87,7 @@ def _one(item, *, fn, store, stage, params, inputs, load):
 
 
 def map_cached(fn, items, *, store, stage, params, inputs, workers=1, scheduler=None,
-               progress=False, load=True):
+               progress=False, load=True, mp_context=None):
     """Apply ``fn`` to each item through the store; values and failure rows.
 
     Parameters
@@ -109,6 +116,8 @@ def map_cached(fn, items, *, store, stage, params, inputs, workers=1, scheduler=
     load : bool
         Return the values (True) or only their store keys (False: for big
         values, read later one by one).
+    mp_context : str, optional
+        Start method of the local processes (see :func:`agser.parallel.map_utterances`).
 
     Returns
     -------
@@ -135,8 +144,29 @@ def map_cached(fn, items, *, store, stage, params, inputs, workers=1, scheduler=
         raise ParameterError(f"stage={stage!r} must be a non-empty name without '/'")
     task = functools.partial(_one, fn=fn, store=store, stage=stage, params=params, inputs=inputs,
                              load=load)
-    results = map_utterances(task, items, workers=workers, scheduler=scheduler, progress=progress,
-                             desc=stage, stage=stage, key=_item_id)
+    # What is already stored is read here; only the rest goes to worker processes (a rerun
+    # of a finished stage starts no process at all).
+    done, todo = {}, []
+    for i, item in enumerate(items):
+        try:
+            key_inputs = inputs(item)
+        except InputError:
+            todo.append(i)  # the worker turns it into its failure row
+            continue
+        if store.has(store.key(stage, params, key_inputs)) or store.has(store.key(f"{stage}-failed", params,
+                                                                                  key_inputs)):
+            done[i] = task(item)
+        else:
+            todo.append(i)
+    computed = map_utterances(task, [items[i] for i in todo], workers=workers, scheduler=scheduler,
+                              progress=progress, desc=stage, stage=stage, key=_item_id, mp_context=mp_context)
+    by_index = dict(zip(todo, computed))
+    results = []
+    for i, item in enumerate(items):
+        if i in done:
+            results.append(_done(item, done[i]))
+        else:
+            results.append(by_index[i])
     values, keys, failures = {}, {}, []
     for res in results:
         if not res.ok:

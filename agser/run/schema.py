@@ -73,7 +73,10 @@ def _num(default, doc, kind=float, nullable=False):
 #: Every section of a run's parameters, with every key's default.
 SCHEMA = {
     "data": {
-        "source": Key("simulate", str, "where the corpora come from", choices=("simulate", "samples", "manifest")),
+        "source": Key("simulate", str, "where the corpora come from: the simulator, the real sample clips, "
+                                       "a manifest, or the simulator's corpora laid out as the CREMA-D and "
+                                       "MSP-IMPROV releases and read back by their adapters (standin)",
+                      choices=("simulate", "samples", "manifest", "standin")),
         "seed": Key(0, int, "simulator seed"),
         "utterances_per_corpus": Key(120, int, "simulated utterances per corpus"),
         "simulator": Key({}, dict, "keyword arguments of agser.corpora.simulator.simulate (domain-shift "
@@ -136,7 +139,12 @@ SCHEMA = {
         "encoder": Key("logmel", str, "logmel: the built-in log-mel encoder; hf: a Hugging Face "
                                       "wav2vec2 / HuBERT / WavLM checkpoint", choices=("logmel", "hf")),
         "options": Key({}, dict, "keyword arguments of the encoder (LogMelEncoder: n_mels, fmin, "
-                                 "fmax; HFEncoder: name_or_path, layers, device, ...)"),
+                                 "fmax; HFEncoder: name_or_path, layers (only those are stored), device, ...)"),
+        "dtype": Key("float32", str, "precision of the stored frame features (float16 halves the disk)",
+                     choices=("float32", "float16")),
+        "standin_model": Key(None, dict, "hf only: write a small wav2vec2 of this configuration (seeded "
+                                         "random weights) and use it as the checkpoint (the paper-standin "
+                                         "run); null: acoustic.options.name_or_path", nullable=True),
         "association": {
             # utterance-mean-normalised log mel: removes channel offsets between corpora
             "layer": Key("cmn", (str, int), "encoder layer (name or index) of the acoustic cluster model"),
@@ -160,7 +168,7 @@ SCHEMA = {
         "batch_size": Key(32, int, "source utterances per training step (and target utterances)"),
         "max_epochs": Key(40, int, "epochs at most; early stopping on held-out source speakers picks "
                                    "the best"),
-        "patience": Key(8, int, "epochs without a better validation UAR before stopping"),
+        "patience": Key(6, int, "epochs without a better validation UAR before stopping"),
         "val_fraction": _num(0.2, "share of a training pool's speakers held out for early stopping"),
         "lr": _num(0.003, "Adam learning rate"),
         "weight_decay": _num(1e-4, "Adam weight decay"),
@@ -191,10 +199,9 @@ SCHEMA = {
         "calibrate": Key(None, str, "the condition whose channel damage is set by calibration (null: none)",
                          nullable=True),
         "damaged": Key([], list, "conditions that get the calibrated channel damage", item=str),
-        "damage_grid": Key([0.5, 1.0, 1.5, 2.0, 3.0], list, "channel-damage strengths tried, in order",
-                           item=float),
-        "min_gap": _num(8.0, "calibration: the smallest damage at which source-only loses at least this "
-                             "many UAR points against the upper bound (mean of both directions)"),
+        "damage_grid": Key([1.0, 2.0, 3.0], list, "channel-damage strengths tried, in order", item=float),
+        "min_gap": _num(8.0, "calibration: the smallest damage that adds at least this many UAR points to "
+                             "source-only's loss against the upper bound (mean of both directions)"),
         "calibration_seeds": Key([100, 101], list, "split seeds of the calibration (not the evaluation "
                                                    "seeds)", item=int),
     },
@@ -325,7 +332,8 @@ def _check_encoder_options(encoder, options):
     allowed = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
     for key in options:
         if key not in allowed:
-            raise _unknown(f"acoustic.options (encoder {encoder})", key, allowed)
+            err = _unknown("acoustic.options", key, allowed)
+            raise ParameterError(f"{err} (for acoustic.encoder: {encoder})") from None
 
 
 def _check_phones(value):

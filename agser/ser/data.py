@@ -31,7 +31,7 @@ from agser.ser.metrics import SER_CLASSES
 
 __all__ = ["SEGMENT_COLUMNS", "UtteranceSet", "CorpusData", "FeatureNormalizer", "UtteranceDataset",
            "collate", "pool_frames", "label_index", "segments_to_frames", "corpus_by_code",
-           "segments_of_rows", "utterance_means", "LayerView"]
+           "segments_of_rows", "utterance_means", "LayerView", "pooled_features"]
 
 #: Columns of a segment table: row of the utterance in its set, frame span
 #: ``[start, end)`` in pooled encoder frames, phone (IPA), AG cluster (-1 = none)
@@ -51,6 +51,19 @@ def label_index(emotions):
     """
     lookup = {name: i for i, name in enumerate(SER_CLASSES)}
     return np.array([lookup.get(str(e), -1) for e in emotions], dtype=int)
+
+
+def pooled_features(features, utterance_id, pool):
+    """One utterance's pooled features from a feature mapping (its own cache when it has one).
+
+    Examples
+    --------
+    >>> pooled_features({"u": np.ones((1, 4, 2), np.float32)}, "u", 2).shape
+    (1, 2, 2)
+    """
+    if hasattr(features, "pooled"):
+        return features.pooled(utterance_id, pool)
+    return pool_frames(features[utterance_id], pool)
 
 
 def pool_frames(features, pool):
@@ -266,7 +279,7 @@ class FeatureNormalizer:
 
     @staticmethod
     def _frames(uset, i):
-        f = pool_frames(uset.features[uset.utterance_id[i]], uset.pool)
+        f = pooled_features(uset.features, uset.utterance_id[i], uset.pool)
         return f.transpose(1, 0, 2)  # (T, n_layers, dim): frames along axis 0
 
     def first_stage(self, uset):
@@ -347,7 +360,7 @@ class UtteranceDataset:
 
     def __getitem__(self, i):
         uid = self.uset.utterance_id[i]
-        f = pool_frames(self.uset.features[uid], self.uset.pool)
+        f = pooled_features(self.uset.features, uid, self.uset.pool)
         x = (f - self.shift[i][:, None, :]) / self.scale[i][:, None, :]
         item = {"x": np.ascontiguousarray(x, dtype=np.float32), "length": int(f.shape[1]), "index": int(i),
                 "label": -1 if self.labels is None else int(self.labels[i])}
@@ -405,7 +418,7 @@ def utterance_means(uset, affine):
     shift, scale = affine
     out = np.zeros((len(uset),) + shift.shape[1:], np.float64)
     for i, uid in enumerate(uset.utterance_id):
-        f = pool_frames(uset.features[uid], uset.pool).astype(np.float64)
+        f = pooled_features(uset.features, uid, uset.pool).astype(np.float64)
         out[i] = (f.mean(1) - shift[i]) / scale[i]
     return out
 

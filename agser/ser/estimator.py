@@ -20,7 +20,8 @@ with ``L_ER`` the class-weighted cross-entropy on the source mini-batch and
   other corpus in the batch, of the same phone (``unit``), whose mouth gesture
   is nearest under the soft-DTW divergence (Hard-AG, weight 1);
 - ``"coral"``: CORAL between the source and target batches' pooled
-  representations (LA; see :func:`coral_terms`).
+  representations (LA; see :func:`coral_terms`), Deep CORAL's normalised
+  ``||C_s - C_t||_F^2 / (4 d^2)``.
 
 Training choices (stated in chapter 6): Adam, mini-batches of
 ``batch_size`` source utterances, each step also drawing a batch of target
@@ -134,7 +135,7 @@ class SERClassifier(ClassifierMixin, BaseEstimator):
     history_ : dict
         Per step: ``er``, ``extra`` (losses), ``anchors`` (segments of the step
         with an anchor unit), ``triplets``; per epoch: ``val_uar``; and
-        ``best_epoch``, ``epochs_run``, ``coral_scale``, ``fit_seconds``.
+        ``best_epoch``, ``epochs_run``, ``fit_seconds``.
     top_blocks_ : torch.nn.Module or None
         The fine-tuned encoder blocks.
     """
@@ -251,14 +252,15 @@ class SERClassifier(ClassifierMixin, BaseEstimator):
             tset = UtteranceDataset(target, self._affine["target"])
             tgt_loader = _loader(tset, self.batch_size, True, gen, self.num_workers)
             tgt_iter = _Cycle(tgt_loader)
-        hard = _HardPositives(X, target, self.sdtw_gamma) if self.anchoring == "hard" else None
+        hard = _HardPositives(X, target, self.sdtw_gamma, seed=self.random_state) \
+            if self.anchoring == "hard" else None
         val = None
         if validation is not None:
             vset, vy = validation
             self._affine["validation"] = self.normalizer_.affine(vset)
             val = (_loader(UtteranceDataset(vset, self._affine["validation"], labels=vy),
                            max(self.batch_size, 64), False, None, self.num_workers), vset)
-        hist = {"er": [], "extra": [], "anchors": [], "triplets": [], "val_uar": [], "coral_scale": None}
+        hist = {"er": [], "extra": [], "anchors": [], "triplets": [], "val_uar": []}
         best, best_state, since = -np.inf, None, 0
         for epoch in range(int(self.max_epochs)):
             model.train()
@@ -347,13 +349,12 @@ class SERClassifier(ClassifierMixin, BaseEstimator):
                                           torch.cat([et[idx[2]], es[idx[5]]]).float(), w, margin=self.margin)
         elif self.anchoring == "coral":
             xt, lt = self._inputs(model, blocks, tb, target, "target", device)
-            terms = coral_terms(model, xs, ls, xt, lt, self.coral_layers)
+            terms = coral_terms(model, xs, ls, xt, lt, self.coral_layers, source_frames=hs[-1])
+            # Deep CORAL's loss (Sun & Saenko 2016), ||C_s - C_t||_F^2 / (4 d^2), weighted by gamma
+            # as every method's extra loss is. Rescaling it to L_ER's size (at the first step, or
+            # at every step) makes its trivial minimum, a representation collapsed to a constant,
+            # win over L_ER: the model then predicts one class (tests/test_ser.py shows it).
             extra = torch.stack(terms).mean()
-            if hist["coral_scale"] is None:
-                # Deep CORAL's rule (Sun & Saenko 2016): CORAL starts at the size of L_ER; the
-                # factor is fixed after the first step and reads no label of the target
-                hist["coral_scale"] = float(er.detach()) / max(float(extra.detach()), 1e-12)
-            extra = extra * hist["coral_scale"]
             n_anchor = n_trip = len(lt)
         return er, extra, n_anchor, n_trip
 
@@ -414,7 +415,7 @@ class SERClassifier(ClassifierMixin, BaseEstimator):
         return self.predict_proba(X).argmax(1)
 
 
-def coral_terms(model, xs, ls, xt, lt, layers=None):
+def coral_terms(model, xs, ls, xt, lt, layers=None, source_frames=None):
     """LA's CORAL terms between a source and a target batch.
 
     The representation the classifier uses (the attentively pooled top frame
@@ -423,14 +424,20 @@ def coral_terms(model, xs, ls, xt, lt, layers=None):
     analysis on speaker-normalised features picks them,
     :func:`agser.ser.methods.choose_layers`).
 
+    Parameters
+    ----------
+    source_frames : torch.Tensor, optional
+        The source batch's top frame features when the step has them already.
+
     Returns
     -------
     list of torch.Tensor (scalars)
     """
-    def pooled(x, n, layer=None):
-        return model.pool(model.frames(x, n, layer=layer)[-1], n).float()
+    def pooled(x, n, layer=None, frames=None):
+        h = frames if frames is not None else model.frames(x, n, layer=layer)[-1]
+        return model.pool(h, n).float()
 
-    terms = [coral_loss(pooled(xs, ls), pooled(xt, lt))]
+    terms = [coral_loss(pooled(xs, ls, frames=source_frames), pooled(xt, lt))]
     for layer in layers or ():
         terms.append(coral_loss(pooled(xs, ls, layer), pooled(xt, lt, layer)))
     return terms
@@ -452,41 +459,57 @@ class _Cycle:
 
 
 class _HardPositives:
-    """Hard-AG's positives in a step: the nearest same-phone gesture of the other corpus' batch."""
+    """Hard-AG's positives in a step: the nearest same-phone gesture of the other corpus' batch.
 
-    def __init__(self, source, target, gamma):
-        from agser.clustering import soft_dtw_batch, to_padded
+    The soft-DTW divergence of every pair of same-phone segments of the two
+    sets is computed once, at the start of the fit, per phone (at most
+    ``cap`` segments of a phone per side, a seeded draw, bound its memory:
+    a segment left out of the draw has no positive); a step only looks the
+    batch's pairs up.
+    """
 
-        self.gamma = float(gamma)
-        self.sets = (source, target)
-        self.self_values = []
-        for s in (source, target):
-            rows = s.segments["gesture"].to_numpy()
-            series = [np.asarray(s.gestures[r], dtype=np.float64) for r in rows]
-            if not series:
-                self.self_values.append(np.zeros(0))
-                continue
-            Xp, lengths = to_padded(series)
-            self.self_values.append(np.asarray(soft_dtw_batch(Xp, Xp, gamma=self.gamma, x_lengths=lengths,
-                                                              y_lengths=lengths)))
+    def __init__(self, source, target, gamma, cap=4000, seed=0):
+        from agser.clustering import soft_dtw_batch, soft_dtw_pairwise, to_padded
+
+        rng = np.random.default_rng([int(seed), 77])
+        self.tables = {}
+        us, ut = source.segments["unit"].to_numpy(), target.segments["unit"].to_numpy()
+        gs, gt = source.segments["gesture"].to_numpy(), target.segments["gesture"].to_numpy()
+
+        def series(uset, g, rows):
+            return [np.asarray(uset.gestures[g[r]], dtype=np.float64) for r in rows]
+
+        def self_values(x):
+            Xp, n = to_padded(x)
+            return np.asarray(soft_dtw_batch(Xp, Xp, gamma=gamma, x_lengths=n, y_lengths=n))
+
+        for unit in np.intersect1d(us[us >= 0], ut[ut >= 0]):
+            ra, ro = np.flatnonzero(us == unit), np.flatnonzero(ut == unit)
+            if ra.size > cap:
+                ra = np.sort(rng.choice(ra, cap, replace=False))
+            if ro.size > cap:
+                ro = np.sort(rng.choice(ro, cap, replace=False))
+            xa, xo = series(source, gs, ra), series(target, gt, ro)
+            # the divergence D(x, y) = sdtw(x, y) - (sdtw(x, x) + sdtw(y, y)) / 2 (Blondel et al. 2021)
+            div = np.asarray(soft_dtw_pairwise(xa, xo, gamma=gamma)) \
+                - 0.5 * (self_values(xa)[:, None] + self_values(xo)[None, :])
+            self.tables[int(unit)] = ({int(r): i for i, r in enumerate(ra)}, {int(r): j for j, r in enumerate(ro)},
+                                      div)
 
     def positives(self, rows_anchor, rows_other, units_anchor, units_other, source_first):
         """Index into ``rows_other`` of each anchor's positive (-1: no same-phone segment there)."""
-        from agser.clustering import soft_dtw_pairwise
-
-        a_set, o_set = self.sets if source_first else self.sets[::-1]
-        a_self, o_self = self.self_values if source_first else self.self_values[::-1]
         out = np.full(len(rows_anchor), -1, dtype=int)
-        ga, go = a_set.segments["gesture"].to_numpy(), o_set.segments["gesture"].to_numpy()
         for unit in np.unique(units_anchor[units_anchor >= 0]):
-            ia = np.flatnonzero(units_anchor == unit)
-            io = np.flatnonzero(units_other == unit)
-            if io.size == 0:
+            if int(unit) not in self.tables:
                 continue
-            xa = [np.asarray(a_set.gestures[ga[rows_anchor[i]]], dtype=np.float64) for i in ia]
-            xo = [np.asarray(o_set.gestures[go[rows_other[j]]], dtype=np.float64) for j in io]
-            cross = np.asarray(soft_dtw_pairwise(xa, xo, gamma=self.gamma))
-            # the divergence D(x, y) = sdtw(x, y) - (sdtw(x, x) + sdtw(y, y)) / 2 (Blondel et al. 2021)
-            div = cross - 0.5 * (a_self[rows_anchor[ia]][:, None] + o_self[rows_other[io]][None, :])
-            out[ia] = io[np.argmin(div, axis=1)]
+            pos_s, pos_t, div = self.tables[int(unit)]
+            pos_a, pos_o = (pos_s, pos_t) if source_first else (pos_t, pos_s)
+            ia = [i for i in np.flatnonzero(units_anchor == unit) if int(rows_anchor[i]) in pos_a]
+            io = [j for j in np.flatnonzero(units_other == unit) if int(rows_other[j]) in pos_o]
+            if not ia or not io:
+                continue
+            ra = [pos_a[int(rows_anchor[i])] for i in ia]
+            ro = [pos_o[int(rows_other[j])] for j in io]
+            sub = div[np.ix_(ra, ro)] if source_first else div[np.ix_(ro, ra)].T
+            out[ia] = np.asarray(io)[np.argmin(sub, axis=1)]
         return out

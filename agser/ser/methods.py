@@ -19,7 +19,7 @@ LA            ``gamma * CORAL``: CORAL between source and target of the pooled
               representation the classifier uses, and of the same network on
               each encoder layer chosen by the layer-similarity analysis on
               speaker-normalised features (:func:`layer_coral_distance`,
-              :func:`choose_layers`)
+              :func:`choose_layers`); Deep CORAL's normalised loss
 Hard-AG       ``gamma * L_hard``: no clustering; a segment's positive is the
               cross-corpus segment of the *same phone* whose mouth gesture is
               nearest under the soft-DTW divergence; negatives are cross-corpus

@@ -109,14 +109,15 @@ def protocol_rows(source, target, seed, test_fraction=0.5, val_fraction=0.2, ub_
                            seed, 1)
     sizes = [len(train)]
     folds = []
-    # the upper bound's folds exist for every direction, so that n_train is the same whether
-    # a cross-corpus method or the upper bound is asked for
+    # The upper bound's folds are made for every direction, so that n_train is the same whether a
+    # cross-corpus method or the upper bound is asked for. They are cut from *all* of the target's
+    # utterances (labelled or not): a cross-corpus model's training must not depend on which
+    # target utterances carry a label, not even on how many do.
     b_speakers = np.random.default_rng([int(seed), 2]).permutation(np.unique(target.speaker[b_rows]))
     k = int(np.clip(ub_folds, 1, b_speakers.size))
     for chunk in np.array_split(b_speakers, k):
         in_fold = np.isin(target.speaker, chunk)
-        pool = target.labelled_rows(~in_fold)
-        tr, va = _held_out(target.speaker, pool, val_fraction, seed, 3)
+        tr, va = _held_out(target.speaker, np.flatnonzero(~in_fold), val_fraction, seed, 3)
         folds.append((target.labelled_rows(in_fold), tr, va))
         sizes.append(len(tr))
     n_train = int(min(sizes))
@@ -130,7 +131,10 @@ def protocol_rows(source, target, seed, test_fraction=0.5, val_fraction=0.2, ub_
 
     out = {"test": test, "adapt": adapt, "train": cut(train, 4), "val": val, "n_train": n_train}
     if within:
-        out["folds"] = [(te, cut(tr, 5 + i), va) for i, (te, tr, va) in enumerate(folds)]
+        # the upper bound reads its own (within-corpus) training labels: unlabelled rows drop out here
+        labelled = target.labels >= 0
+        out["folds"] = [(te, cut(tr, 5 + i)[labelled[cut(tr, 5 + i)]], va[labelled[va]])
+                        for i, (te, tr, va) in enumerate(folds)]
     return out
 
 
@@ -155,7 +159,7 @@ def _compact_history(h):
     return {"er": np.asarray(h["er"], np.float32), "extra": np.asarray(h["extra"], np.float32),
             "anchors": np.asarray(h["anchors"], np.int32), "triplets": np.asarray(h["triplets"], np.int32),
             "val_uar": np.asarray(h["val_uar"], np.float32), "best_epoch": int(h["best_epoch"]),
-            "epochs_run": int(h["epochs_run"]), "coral_scale": h["coral_scale"]}
+            "epochs_run": int(h["epochs_run"])}
 
 
 def run_experiment(method, source, target, seed, ser, blocks=None):
@@ -177,7 +181,8 @@ def run_experiment(method, source, target, seed, ser, blocks=None):
     -------
     dict
         ``uar``, ``neutral``, ``anger``, ``happy``, ``sad`` (percent),
-        ``n_train``, ``n_val``, ``n_adapt``, ``n_test``, ``fit_s`` (seconds),
+        ``n_train`` (labelled training utterances of each model; the upper
+        bound's fewest over its folds), ``n_val``, ``n_adapt``, ``n_test``, ``fit_s`` (seconds),
         ``y_true``, ``y_pred``, ``utterance_id`` (test set), ``history``
         (per step ``er``, ``extra``, ``anchors``, ``triplets``; per epoch
         ``val_uar``; ``best_epoch``, ``epochs_run``; for the upper bound the
@@ -212,6 +217,7 @@ def run_experiment(method, source, target, seed, ser, blocks=None):
         test = rows["test"]
         y_pred = np.array([pred[i] for i in test])
         n_val = int(np.mean([len(f[2]) for f in rows["folds"]]))
+        n_train = int(min(len(f[1]) for f in rows["folds"]))
     else:
         train = source.subset(rows["train"])
         y = source.labels[rows["train"]]
@@ -233,9 +239,10 @@ def run_experiment(method, source, target, seed, ser, blocks=None):
         history, weights = est.history_, est.model_.layer_weights()
         test = rows["test"]
         n_val = len(rows["val"])
+        n_train = len(rows["train"])
     y_true = target.labels[test]
     out = ser_metrics(y_true, y_pred)
-    out.update(n_train=rows["n_train"], n_val=n_val, n_adapt=0 if within else len(rows["adapt"]),
+    out.update(n_train=n_train, n_val=n_val, n_adapt=0 if within else len(rows["adapt"]),
                n_test=len(test), fit_s=time.perf_counter() - t0, y_true=y_true.tolist(),
                y_pred=np.asarray(y_pred).tolist(), utterance_id=target.utterance_id[test].tolist(),
                history=_compact_history(history), anchors=anchors, la_layers=la_layers,

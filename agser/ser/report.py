@@ -13,7 +13,8 @@ import pandas as pd
 from scipy import stats as _st
 
 __all__ = ["summary_ci", "paper_beside_ours", "verdict", "EXPECTED", "control_checks", "format_ci",
-           "training_diagnostics", "decide"]
+           "training_diagnostics", "decide", "main_condition", "oracle_statement", "protocol_table",
+           "paper_ag_margins", "calibration_statement"]
 
 #: The expected outcome of each control, stated before its result is computed:
 #: ``(contrast, expectation, reason)`` per condition. ``expectation``: ``"> 0"``
@@ -22,14 +23,15 @@ EXPECTED = {
     "positive": [
         ("upper-bound - source-only", "> 0", "the target's channel damage costs source-only UAR (the "
                                               "calibration set it so, from these two methods alone)"),
+        ("AG - AG-shuffled", "> 0", "AG's clusters carry articulation; shuffled ones do not"),
         ("AG-oracle - source-only", "> 0", "with the true articulation as anchors and a real gap, a working "
                                             "anchoring loss must help"),
-        ("AG - AG-shuffled", "> 0", "AG's clusters carry articulation; shuffled ones do not"),
         ("AG - source-only", "> 0", "the paper's claim, where its premise holds"),
     ],
     "no-shift": [
-        ("upper-bound - source-only", "~ 0", "the corpora differ only in speakers and sentences"),
-        ("AG - source-only", "~ 0", "there is nothing for anchoring to fix"),
+        ("AG - source-only", "~ 0", "no channel or emotion-style shift: nothing for articulatory anchors to "
+                                     "fix (speakers and sentences still differ, which costs source-only some "
+                                     "UAR against the upper bound: the calibration measures it)"),
     ],
     "decoupled": [
         ("upper-bound - source-only", "> 0", "the same channel damage as in positive"),
@@ -204,17 +206,108 @@ def training_diagnostics(runs):
     Returns
     -------
     pandas.DataFrame
-        ``method, direction, seed, best_epoch, epochs_run, anchors_per_step, triplets_per_step,
+        ``method, direction, seed, best_epoch, epochs_run, best_val_uar`` (UAR of the held-out
+        *source* speakers at the epoch kept), ``anchors_per_step, triplets_per_step,
         common_share_source, common_share_target, final_er, final_extra``.
     """
     rows = []
     for (m, d, s), r in runs.items():
         h = r["history"]
         a = r.get("anchors") or {}
+        val = np.asarray(h["val_uar"], dtype=float)
         rows.append({"method": m, "direction": d, "seed": s, "best_epoch": h["best_epoch"],
-                     "epochs_run": h["epochs_run"], "anchors_per_step": float(np.mean(h["anchors"])),
+                     "epochs_run": h["epochs_run"],
+                     "best_val_uar": float(val[h["best_epoch"] - 1]) if val.size >= h["best_epoch"] else np.nan,
+                     "anchors_per_step": float(np.mean(h["anchors"])),
                      "triplets_per_step": float(np.mean(h["triplets"])),
                      "common_share_source": a.get("common_share_source", np.nan),
                      "common_share_target": a.get("common_share_target", np.nan),
                      "final_er": float(h["er"][-1]), "final_extra": float(h["extra"][-1])})
     return pd.DataFrame(rows)
+
+
+def main_condition(conditions):
+    """The condition a chapter's verdict is about: ``default``, else ``positive``, else the first."""
+    for name in ("default", "positive"):
+        if name in conditions:
+            return name
+    return list(conditions)[0]
+
+
+def oracle_statement(contrasts, condition):
+    """What AG-oracle against source-only says about the loss itself (one sentence).
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"condition": "positive", "direction": ["C->I", "I->C"], "contrast": "AG-oracle - source-only",
+    ...                   "mean": [3.0, 2.0], "ci_low": [1.0, 0.5], "ci_high": [5.0, 3.5], "n_seeds": 10, "p": 0.01})
+    >>> oracle_statement(c, "positive")[:46]
+    'With oracle anchors the loss helps in both dir'
+    """
+    c = contrasts[(contrasts["condition"] == condition) & (contrasts["contrast"] == "AG-oracle - source-only")]
+    if c.empty:
+        return "AG-oracle needs simulated corpora; this run has none, so the loss itself is not tested here."
+    better = [d for d, lo in zip(c["direction"], c["ci_low"]) if lo > 0]
+    text = "; ".join(f"{d} {format_ci(m, lo, hi)}" for d, m, lo, hi in
+                     zip(c["direction"], c["mean"], c["ci_low"], c["ci_high"]))
+    if len(better) == len(c):
+        return f"With oracle anchors the loss helps in both directions ({text} points), so the loss can work."
+    if better:
+        return (f"With oracle anchors the loss helps only in {', '.join(better)} ({text} points): where it does "
+                "not, even the best anchors do not make this loss beat source-only.")
+    return (f"Even with oracle anchors the loss does not beat source-only ({text} points): the loss itself is "
+            "weak on this run, whatever the anchors.")
+
+
+def protocol_table(ser):
+    """The training choices of a run's ``ser`` section, one row each, with what they mean."""
+    rows = [
+        ("gamma", ser["gamma"], "weight of the anchoring loss (every method's), fixed a priori"),
+        ("margin", ser["margin"], "triplet margin, squared distance of unit vectors (0..4), fixed a priori"),
+        ("threshold", ser["threshold"], "overlap s_i (%) below which a cluster gives no anchors (the paper's)"),
+        ("normalize", ser["normalize"], "features z-scored per speaker (ids only), then by the training frames"),
+        ("batch_size", ser["batch_size"], "source utterances per step, and as many target utterances"),
+        ("max_epochs / patience", f"{ser['max_epochs']} / {ser['patience']}",
+         "early stopping on held-out source speakers' UAR"),
+        ("val_fraction", ser["val_fraction"], "share of a training pool's speakers held out for early stopping"),
+        ("ub_folds", ser["ub_folds"], "folds of the test speakers in the upper bound's cross-validation"),
+        ("optimiser", f"Adam lr {ser['lr']:g}, weight decay {ser['weight_decay']:g}", ""),
+        ("frame network", f"hidden {ser['hidden']}, {ser['n_conv']} conv, kernel {ser['kernel']}, "
+                          f"dropout {ser['dropout']:g}", "on a softmax-weighted sum of the encoder layers"),
+        ("LA", f"{ser['la_layers']} layers, {ser['la_select']}", "CORAL on the pooled representation the "
+         "classifier reads and on that of each chosen layer: Deep CORAL's ||C_s - C_t||^2 / (4 d^2), "
+         "weighted by gamma like every extra loss (not rescaled)"),
+        ("Hard-AG", f"soft-DTW gamma {ser['sdtw_gamma']:g}", "positive: the nearest same-phone gesture in the "
+                                                              "other corpus' batch"),
+    ]
+    return pd.DataFrame(rows, columns=["choice", "value", "meaning"]).set_index("choice")
+
+
+def paper_ag_margins():
+    """The paper's AG minus each of PA, LA and Hard-AG (UAR points): ``(smallest, largest)``.
+
+    Examples
+    --------
+    >>> lo, hi = paper_ag_margins(); round(lo, 2), round(hi, 2)
+    (0.65, 2.5)
+    """
+    from agser.analysis.paper import paper_table
+
+    t = paper_table("ser_results").set_index(["method", "direction"])["category_uar"]
+    diffs = [t[("AG", d)] - t[(m, d)] for m in ("PA", "LA", "Hard-AG") for d in ("C->I", "I->C")]
+    return float(min(diffs)), float(max(diffs))
+
+
+def calibration_statement(calibration, min_gap):
+    """One sentence: the undamaged gap, the damage chosen and what it adds (UAR points).
+
+    Examples
+    --------
+    >>> calibration_statement({"baseline_gap": 8.8, "chosen": 2.0, "added_gap": 9.1, "reached": True}, 8.0)
+    'Without damage, source-only loses 8.8 points against the upper bound (speakers and sentences differ); a channel damage of 2 adds 9.1 points (the first strength of the grid to add at least 8).'
+    """
+    c = calibration
+    tail = (f"(the first strength of the grid to add at least {min_gap:g})" if c["reached"] else
+            f"(no strength of the grid added {min_gap:g}; the largest was kept)")
+    return (f"Without damage, source-only loses {c['baseline_gap']:.1f} points against the upper bound (speakers "
+            f"and sentences differ); a channel damage of {c['chosen']:g} adds {c['added_gap']:.1f} points {tail}.")

@@ -1,0 +1,112 @@
+"""The book's figure style and a heatmap whose every value is readable."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["PAGE_WIDTH", "book_style", "heatmap", "annotate_heatmap", "glue_values"]
+
+#: Width of a full-page figure, inches (about the book's text column at 100 dpi).
+PAGE_WIDTH = 7.5
+
+
+def book_style():
+    """Set matplotlib's sizes for the book (text >= 9 pt as displayed), quietly.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> book_style(); matplotlib.rcParams["font.size"]
+    11.0
+    """
+    import warnings
+
+    import matplotlib
+
+    # Two notices that are no fault of a page and would print as stderr on it: a figure
+    # function that calls tight_layout on a figure with this style's constrained layout
+    # (tight_layout then wins), and tqdm (imported by librosa through pooch) finding no
+    # notebook widgets for progress bars the book never shows.
+    warnings.filterwarnings("ignore", message="The figure layout has changed to tight")
+    warnings.filterwarnings("ignore", message="IProgress not found")
+    matplotlib.rcParams.update({
+        "figure.dpi": 100, "savefig.dpi": 100, "figure.figsize": (PAGE_WIDTH, 3.6),
+        "font.size": 11.0, "axes.titlesize": 12.0, "axes.labelsize": 11.0, "xtick.labelsize": 10.0,
+        "ytick.labelsize": 10.0, "legend.fontsize": 10.0, "figure.titlesize": 12.0,
+        "axes.spines.top": False, "axes.spines.right": False, "figure.constrained_layout.use": True,
+    })
+
+
+def annotate_heatmap(ax, values, fmt="{:.0f}", cmap=None, norm=None, fontsize=9):
+    """Write each cell's value in black or white, whichever contrasts with the cell's colour.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes holding the image
+    values : array (rows, columns); NaN cells are left blank
+    fmt : str
+    cmap, norm : the image's colour map and norm (default: the Axes' first image's)
+    """
+    image = ax.images[0] if ax.images else None
+    cmap = cmap or image.cmap
+    norm = norm or image.norm
+    values = np.asarray(values, dtype=float)
+    for (i, j), v in np.ndenumerate(values):
+        if not np.isfinite(v):
+            continue
+        r, g, b, _ = cmap(norm(v))
+        # relative luminance (ITU-R BT.709): dark cells get white text
+        colour = "black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.5 else "white"
+        ax.text(j, i, fmt.format(v), ha="center", va="center", color=colour, fontsize=fontsize)
+
+
+def heatmap(table, ax=None, cmap="viridis", vmin=None, vmax=None, fmt="{:.0f}", label=None, title=None):
+    """A table as an annotated colour map (rows and columns labelled, every value written).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+    ax : matplotlib Axes, optional
+    cmap, vmin, vmax : colour scale
+    fmt : str
+        Format of the written values.
+    label : str, optional
+        Colour-bar label.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(min(PAGE_WIDTH, 1.2 + 0.7 * table.shape[1]), 0.9 + 0.4 * table.shape[0]))
+    im = ax.imshow(table.to_numpy(dtype=float), cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
+    ax.set_xticks(range(table.shape[1]), [str(c) for c in table.columns])
+    ax.set_yticks(range(table.shape[0]), [str(i) for i in table.index])
+    annotate_heatmap(ax, table.to_numpy(dtype=float), fmt=fmt)
+    if label is not None:
+        ax.figure.colorbar(im, ax=ax, label=label)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def glue_values(values):
+    """Glue named values for a chapter's prose (myst-nb's ``{glue:text}`name``), as Python scalars.
+
+    numpy scalars would be glued as ``np.float64(...)`` text; they are
+    converted first.
+
+    Parameters
+    ----------
+    values : dict
+        name -> number, string or bool.
+    """
+    from myst_nb import glue
+
+    for name, value in values.items():
+        if isinstance(value, np.generic):
+            value = value.item()
+        glue(name, value, display=False)
