@@ -373,7 +373,7 @@ def _i64(a):
 
 
 # ------------------------------------------------------------ lanes of pairs
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _row_values(dot, f, col, xf, yn, g, T, prev, cur, left, inv_gamma):
     """Row ``f`` of the programme for every lane: ``cur[1:T+1]`` from ``prev``.
 
@@ -568,6 +568,51 @@ def pairwise_lanes(X, lx, lanes, gamma, n_threads=None):
 
 
 @njit(**_JIT)
+def _row_weights(dot, f, col, xf, yn, g, T, prev, cur, side, W0, W1, W2, inv_gamma):
+    """:func:`_row_values` that also stores each cell's three soft-min weights (``W*[j, c]``)."""
+    L = side.shape[0]
+    for c in range(L):
+        side[c] = -_INF
+        cur[0, c] = -_INF
+    for j in range(1, T + 1):
+        base = col + (j - 1) * L
+        for c in range(L):
+            dd = max(xf + yn[g, j - 1, c] - 2.0 * dot[f, base + c], 0.0)
+            m, s, ea, eb, ec = _softmin_weights(prev[j - 1, c], prev[j, c], side[c])
+            v = m + _log(s) - dd * inv_gamma
+            cur[j, c] = v
+            side[c] = v
+            r = 1.0 / s
+            W0[j, c] = ea * r
+            W1[j, c] = eb * r
+            W2[j, c] = ec * r
+
+
+@njit(**_JIT)
+def _row_alignments(Enext, Ecur, side, W0n, W1n, W2, mask, seed, T, E, col, rs):
+    """Row i of the expected alignment, ``Ecur``, from row i + 1, ``Enext``.
+
+    ``E[i, j] = E[i+1, j+1] W0[i+1, j+1] + E[i+1, j] W1[i+1, j] + E[i, j+1] W2[i, j+1]``
+    (the weight of (i, j) in each successor's soft-min), times ``mask`` (0
+    after a lane's end), plus ``seed`` (1 at a lane's end cell on the last
+    row). Also written to ``E[col + (j-1) L + c]``, and added to ``rs`` (per lane).
+    """
+    L = side.shape[0]
+    for c in range(L):
+        side[c] = 0.0
+        Ecur[T + 1, c] = 0.0
+    for j in range(T, 0, -1):
+        base = col + (j - 1) * L
+        for c in range(L):
+            e = (Enext[j + 1, c] * W0n[j + 1, c] + Enext[j, c] * W1n[j, c] + side[c] * W2[j + 1, c]) * mask[j, c]
+            e += seed[j, c]
+            Ecur[j, c] = e
+            side[c] = e
+            E[base + c] = e
+            rs[c] += e
+
+
+@njit(**_JIT)
 def _barycentre_task(C, Xl, yn, ll, tg, gamma, c0, g0, g1, grad):
     """Groups ``g0 .. g1 - 1`` (all of centre ``c0``): their total soft-DTW to the centre.
 
@@ -610,6 +655,7 @@ def _barycentre_task(C, Xl, yn, ll, tg, gamma, c0, g0, g1, grad):
     Ecur = np.empty((T + 2, L))
     mask = np.empty((T + 2, L))
     seed = np.empty((T + 2, L))
+    zero = np.zeros((T + 2, L))
     # row sums of E, per lane: a sum over the lanes inside the lanes loop would
     # be a floating-point reduction, which LLVM leaves scalar without reassociation
     rs = np.zeros((Tc, L))
@@ -623,22 +669,7 @@ def _barycentre_task(C, Xl, yn, ll, tg, gamma, c0, g0, g1, grad):
             for c in range(L):
                 prev[j, c] = -_INF
         for i in range(1, Tc + 1):
-            xf = cn[i - 1]
-            for c in range(L):
-                side[c] = -_INF
-                cur[0, c] = -_INF
-            for j in range(1, Tg + 1):
-                base = col + (j - 1) * L
-                for c in range(L):
-                    dd = max(xf + yn[g, j - 1, c] - 2.0 * dot[i - 1, base + c], 0.0)
-                    m, s, ea, eb, ec = _softmin_weights(prev[j - 1, c], prev[j, c], side[c])
-                    v = m + _log(s) - dd * inv_gamma
-                    cur[j, c] = v
-                    side[c] = v
-                    r = 1.0 / s
-                    W0[i, j, c] = ea * r
-                    W1[i, j, c] = eb * r
-                    W2[i, j, c] = ec * r
+            _row_weights(dot, i - 1, col, cn[i - 1], yn, g, Tg, prev, cur, side, W0[i], W1[i], W2[i], inv_gamma)
             prev, cur = cur, prev
         for c in range(L):
             if ll[g, c] > 0:
@@ -651,20 +682,8 @@ def _barycentre_task(C, Xl, yn, ll, tg, gamma, c0, g0, g1, grad):
                 seed[j, c] = 1.0 if j == ll[g, c] else 0.0
                 Enext[j, c] = 0.0
         for i in range(Tc, 0, -1):
-            for c in range(L):
-                side[c] = 0.0
-                Ecur[Tg + 1, c] = 0.0
-            for j in range(Tg, 0, -1):
-                base = col + (j - 1) * L
-                for c in range(L):
-                    e = (Enext[j + 1, c] * W0[i + 1, j + 1, c] + Enext[j, c] * W1[i + 1, j, c]
-                         + side[c] * W2[i, j + 1, c]) * mask[j, c]
-                    if i == Tc:
-                        e += seed[j, c]
-                    Ecur[j, c] = e
-                    side[c] = e
-                    E[i - 1, base + c] = e
-                    rs[i - 1, c] += e
+            _row_alignments(Enext, Ecur, side, W0[i + 1], W1[i + 1], W2[i], mask, seed if i == Tc else zero,
+                            Tg, E[i - 1], col, rs[i - 1])
             Enext, Ecur = Ecur, Enext
     M = np.dot(E, frames)
     for i in range(Tc):
