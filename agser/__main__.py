@@ -22,6 +22,7 @@ COMMANDS = {
     "cluster": ("agser.cli.cluster", "soft-DTW k-means of gesture segments"),
     "train": ("agser.cli.train", "train one SER method, direction and seed"),
     "book": ("agser.cli.book", "execute the chapters of a run and build the HTML book"),
+    "params": ("agser.cli.params", "print a run's resolved parameters, or every default (--list)"),
 }
 
 
