@@ -34,6 +34,9 @@ __all__ = [
     "cluster_spread",
     "association_summary",
     "association_test",
+    "association_by_layer",
+    "association_display",
+    "association_findings",
 ]
 
 
@@ -313,3 +316,166 @@ def association_test(
     out = pd.DataFrame(rows).T
     out.index.name = "emotion"
     return out
+
+
+# -- chapter 5: the acoustic model on every layer, and what the tests say -----------------------------
+
+
+def association_by_layer(segments, embeddings, layer_names, n_acoustic, emotions=None, coverage=0.9,
+                         n_permutations=200, random_state=0):
+    """The acoustic cluster model on each encoder layer, and how each relates to corpus, phone and AG.
+
+    An acoustic model whose clusters mostly separate the two *corpora*
+    (recording channel) says little about articulation; the layer used should
+    have a low NMI with the corpus and a high one with the phone.
+
+    Parameters
+    ----------
+    segments : pandas.DataFrame
+        One row per segment: ``corpus, ipa, emotion, cluster`` (the AG cluster).
+    embeddings : numpy.ndarray, shape (n_segments, n_layers, dim)
+        Finite segment embeddings, row-aligned with ``segments``.
+    layer_names : sequence of str
+        Names of the ``n_layers`` layers.
+    n_acoustic : int
+        Acoustic clusters ``K``.
+    emotions : sequence of str, optional
+        Emotions of the per-layer test (default: all present).
+    coverage, n_permutations, random_state
+        As for :func:`association_test` (and the k-means seed).
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Index ``layer``; ``NMI with corpus``, ``NMI with phone``, ``NMI with AG
+        cluster``, ``entropy (all)``, ``entropy, shuffled (all)``, ``p (all)``.
+    labels : dict
+        ``layer name -> (n_segments,)`` acoustic labels, numbered from 1.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> seg = pd.DataFrame({"corpus": ["A", "B"] * 20, "ipa": ["i"] * 20 + ["u"] * 20,
+    ...                     "emotion": "anger", "cluster": [1] * 20 + [2] * 20})
+    >>> emb = np.stack([np.r_[np.zeros((20, 2)), np.ones((20, 2))], rng.normal(size=(40, 2))], axis=1)
+    >>> table, labels = association_by_layer(seg, emb + 0.01 * rng.normal(size=emb.shape), ["a", "b"], 2,
+    ...                                      n_permutations=50)
+    >>> float(table.loc["a", "NMI with AG cluster"]), sorted(set(labels["a"].tolist()))
+    (1.0, [1, 2])
+    """
+    from sklearn.metrics import normalized_mutual_info_score as nmi
+
+    emb = np.asarray(embeddings)
+    if emb.ndim != 3 or emb.shape[0] != len(segments) or emb.shape[1] != len(layer_names):
+        raise ParameterError(f"embeddings of shape {emb.shape} must be (n_segments={len(segments)}, "
+                             f"n_layers={len(layer_names)}, dim)")
+    rows, labels = [], {}
+    for i, name in enumerate(layer_names):
+        model = fit_acoustic_clusters(emb[:, i], n_acoustic, random_state=random_state)
+        lab = model.predict(emb[:, i].astype(np.float64)).astype(int) + 1
+        labels[str(name)] = lab
+        test = association_test(segments.assign(acoustic_cluster=lab), emotions=emotions, n_acoustic=n_acoustic,
+                                coverage=coverage, n_permutations=n_permutations, random_state=random_state)
+        rows.append({"layer": str(name), "NMI with corpus": nmi(segments["corpus"], lab),
+                     "NMI with phone": nmi(segments["ipa"], lab), "NMI with AG cluster": nmi(segments["cluster"], lab),
+                     "entropy (all)": test.loc["all", "entropy"], "entropy, shuffled (all)": test.loc["all", "entropy_null"],
+                     "p (all)": test.loc["all", "p_entropy"]})
+    return pd.DataFrame(rows).set_index("layer"), labels
+
+
+def association_display(result, emotions):
+    """The test per emotion, compact: observed against shuffled, for the entropy and ``n90``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index emotion; ``segments``, ``entropy``, ``shuffled``, ``p``, ``n90``,
+        ``n90 shuffled``, ``p (n90)`` (rounded; the shuffled entropy with its
+        standard deviation).
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"n_segments": [10.0], "entropy": [0.5], "entropy_null": [0.6], "entropy_null_sd": [0.01],
+    ...                   "p_entropy": [0.01], "n_cover": [2.0], "n_cover_null": [2.5], "p_n_cover": [0.2]},
+    ...                  index=["anger"])
+    >>> association_display(r, ["anger"]).loc["anger"].tolist()
+    [10, '0.500', '0.600 ± 0.010', '0.01', '2.00', '2.50', '0.2']
+    """
+    rows = {}
+    for e in emotions:
+        if e not in result.index or not result.loc[e, "n_segments"] > 0:
+            continue
+        r = result.loc[e].astype(float)
+        rows[e] = {"segments": int(r["n_segments"]), "entropy": f"{r['entropy']:.3f}",
+                   "shuffled": f"{r['entropy_null']:.3f} ± {r['entropy_null_sd']:.3f}", "p": f"{r['p_entropy']:.2g}",
+                   "n90": f"{r['n_cover']:.2f}", "n90 shuffled": f"{r['n_cover_null']:.2f}",
+                   "p (n90)": f"{r['p_n_cover']:.2g}"}
+    out = pd.DataFrame(rows).T
+    out.index.name = "emotion"
+    return out
+
+
+def _names(items):
+    return ", ".join(items) if items else "none"
+
+
+def association_findings(result, strict, per_layer, emotions, n_permutations, alpha=0.05):
+    """What chapter 5 says about its tests, as named values for the prose.
+
+    Parameters
+    ----------
+    result, strict : pandas.DataFrame
+        :func:`association_test` with the plain and the within-corpus shuffle
+        (each with its ``all`` row).
+    per_layer : pandas.DataFrame
+        :func:`association_by_layer`'s table.
+    emotions : sequence of str
+        The emotions the paper draws (happiness, anger, sadness).
+    n_permutations : int
+        Shuffles of ``result`` and ``strict``.
+    alpha : float
+        Significance level.
+
+    Returns
+    -------
+    dict
+        ``n_emotions`` (emotions with segments), ``n_sig``/``sig`` (significant by
+        entropy), ``n_sig_n90``/``sig_n90``, ``n_sig_strict``/``sig_strict``,
+        ``all_significant`` (bool: every emotion, by entropy), ``strict_holds``
+        (bool: the ``all`` row beats the within-corpus shuffle), ``p_min`` (the
+        smallest attainable p), the ``all`` row's ``entropy``, ``entropy_null``,
+        ``n90``, ``n90_null``, ``strict_entropy_null``, ``strict_p``; per layer
+        ``phone_layer``/``phone_nmi`` (follows the phone most),
+        ``corpus_layer``/``corpus_nmi`` (split most by corpus),
+        ``n_layers_sig`` and ``n_layers``; ``alpha``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"n_segments": [10.0, 10.0], "entropy": [0.5, 0.5], "entropy_null": [0.6, 0.6],
+    ...                   "p_entropy": [0.01, 0.01], "n_cover": [2.0, 2.0], "n_cover_null": [2.5, 2.5],
+    ...                   "p_n_cover": [0.2, 0.2]}, index=["anger", "all"])
+    >>> layers = pd.DataFrame({"NMI with corpus": [0.1], "NMI with phone": [0.3], "p (all)": [0.01]}, index=["x"])
+    >>> f = association_findings(t, t, layers, ["anger"], 99)
+    >>> f["n_sig"], f["sig"], f["n_sig_n90"], f["all_significant"], f["p_min"]
+    (1, 'anger', 0, True, 0.01)
+    """
+    present = [e for e in emotions if e in result.index and result.loc[e, "n_segments"] > 0]
+    sig = [e for e in present if result.loc[e, "p_entropy"] < alpha]
+    sig_n = [e for e in present if result.loc[e, "p_n_cover"] < alpha]
+    sig_strict = [e for e in present if strict.loc[e, "p_entropy"] < alpha]
+    all_row, strict_all = result.loc["all"].astype(float), strict.loc["all"].astype(float)
+    return {
+        "n_emotions": len(present), "n_sig": len(sig), "sig": _names(sig), "n_sig_n90": len(sig_n),
+        "sig_n90": _names(sig_n), "n_sig_strict": len(sig_strict), "sig_strict": _names(sig_strict),
+        "all_significant": bool(present) and len(sig) == len(present),
+        "strict_holds": bool(strict_all["p_entropy"] < alpha),
+        "p_min": 1.0 / (1 + int(n_permutations)),
+        "entropy": float(all_row["entropy"]), "entropy_null": float(all_row["entropy_null"]),
+        "n90": float(all_row["n_cover"]), "n90_null": float(all_row["n_cover_null"]),
+        "strict_entropy_null": float(strict_all["entropy_null"]), "strict_p": float(strict_all["p_entropy"]),
+        "phone_layer": str(per_layer["NMI with phone"].idxmax()),
+        "phone_nmi": float(per_layer["NMI with phone"].max()),
+        "corpus_layer": str(per_layer["NMI with corpus"].idxmax()),
+        "corpus_nmi": float(per_layer["NMI with corpus"].max()),
+        "n_layers_sig": int((per_layer["p (all)"] < alpha).sum()), "n_layers": len(per_layer), "alpha": alpha,
+    }

@@ -27,7 +27,8 @@ import pandas as pd
 
 from agser.errors import ParameterError
 
-__all__ = ["cluster_shares", "cluster_overlap", "emotion_overlap"]
+__all__ = ["cluster_shares", "cluster_overlap", "emotion_overlap", "paper_reading_check", "sim_beside_paper",
+           "overlap_ceiling", "best_emotions", "overlap_findings", "overlap_analysis", "OVERLAP_EMOTIONS"]
 
 _REQUIRED = ("corpus", "ipa", "cluster")
 
@@ -213,3 +214,318 @@ def emotion_overlap(segments, threshold=25.0, phones=None, emotions=None, cluste
     out.index.name = "emotion"
     out.columns.name = "ipa"
     return out
+
+
+# -- chapter 4: the paper's reading checked, our Sim beside the paper's, a ceiling, the findings --------
+
+
+def paper_reading_check(paper_clusters, paper_emotions, threshold=25.0):
+    """The reading of ``Sim`` checked on the paper's own numbers.
+
+    The mean of the paper's per-cluster values at or above ``threshold``, per
+    vowel, against the paper's "All" row.
+
+    Parameters
+    ----------
+    paper_clusters : pandas.DataFrame
+        The paper's per-cluster table (clusters x vowels, percent).
+    paper_emotions : pandas.DataFrame
+        The paper's emotion table (row ``all`` and the emotions x vowels).
+    threshold : float
+        Common-cluster threshold, percent.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index the vowels; ``mean of s_i >= 25`` (the threshold in the name),
+        ``paper's All row``, ``common clusters``.
+
+    Examples
+    --------
+    >>> from agser.analysis.paper import paper_table
+    >>> check = paper_reading_check(paper_table("cluster_overlap"), paper_table("emotion_overlap"))
+    >>> check.loc[["ɑ", "i"]].round(1).values.tolist()
+    [[68.8, 68.8, 4.0], [73.4, 73.4, 3.0]]
+    """
+    common = paper_clusters.where(paper_clusters >= float(threshold))
+    return pd.DataFrame({f"mean of s_i >= {threshold:g}": common.mean(), "paper's All row": paper_emotions.loc["all"],
+                         "common clusters": common.notna().sum()})
+
+
+def sim_beside_paper(sim, n_common, paper_clusters, paper_emotions, phones=None, threshold=25.0):
+    """Common clusters and ``Sim`` per vowel, ours beside the paper's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index the vowels; ``common (ours)``, ``common (paper)``, ``Sim (ours)``, ``Sim (paper)``.
+
+    Examples
+    --------
+    >>> from agser.analysis.paper import paper_table
+    >>> t = sim_beside_paper(pd.Series({"i": 50.0}), pd.Series({"i": 2}), paper_table("cluster_overlap"),
+    ...                      paper_table("emotion_overlap"), phones=["i"])
+    >>> [float(x) for x in t.loc["i"]]
+    [2.0, 3.0, 50.0, 73.4]
+    """
+    phones = list(phones) if phones is not None else list(paper_emotions.columns)
+    paper_common = (paper_clusters >= float(threshold)).sum()
+    return pd.DataFrame({"common (ours)": n_common.reindex(phones).astype("Int64"),
+                         "common (paper)": paper_common.reindex(phones).astype("Int64"),
+                         "Sim (ours)": sim.reindex(phones).astype(float),
+                         "Sim (paper)": paper_emotions.loc["all"].reindex(phones).astype(float)})
+
+
+def overlap_ceiling(segments, threshold=25.0, phones=None, clusters=None, n_splits=20, random_state=0):
+    """``Sim`` of two random halves of *one* corpus: what sampling noise alone allows.
+
+    Two halves of one corpus share their gestures by construction, so their
+    ``Sim`` is a ceiling for corpora of that size; only the part of a
+    cross-corpus ``Sim`` below it says the corpora differ.
+
+    Parameters
+    ----------
+    segments : pandas.DataFrame
+        As for :func:`cluster_overlap`.
+    threshold, phones, clusters
+        As for :func:`cluster_overlap`.
+    n_splits : int
+        Random halvings per corpus (the mean is reported).
+    random_state : int
+        Seed of the halvings.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index the phones; one column ``CORPUS vs itself`` per corpus and
+        ``across corpora`` (:func:`cluster_overlap`'s ``Sim``).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"corpus": ["A"] * 40 + ["B"] * 40, "ipa": "i", "cluster": [1, 2] * 40})
+    >>> overlap_ceiling(df, n_splits=5).loc["i"].round(0).tolist()
+    [76.0, 81.0, 100.0]
+    """
+    corpora = _check(segments)
+    if int(n_splits) < 1:
+        raise ParameterError(f"n_splits={n_splits!r} must be >= 1")
+    if phones is None:
+        phones = sorted(pd.unique(segments["ipa"].astype(str)))
+    if clusters is None:
+        clusters = sorted(pd.unique(segments["cluster"]))
+    rng = np.random.default_rng(random_state)
+    out = {}
+    for corpus in corpora:
+        own = segments[segments["corpus"].astype(str) == corpus]
+        sims = []
+        for _ in range(int(n_splits)):
+            half = np.where(rng.random(len(own)) < 0.5, "half A", "half B")
+            if len(set(half)) < 2:
+                continue
+            sims.append(cluster_overlap(own.assign(corpus=half), threshold, phones=phones, clusters=clusters)[1])
+        out[f"{corpus} vs itself"] = pd.concat(sims, axis=1).mean(axis=1) if sims else \
+            pd.Series(np.nan, index=list(phones))
+    out["across corpora"] = cluster_overlap(segments, threshold, phones=phones, clusters=clusters)[1]
+    table = pd.DataFrame(out)
+    table.index.name = "ipa"
+    return table
+
+
+def best_emotions(emo, paper_emotions, emotions=("neutral", "happiness", "anger", "sadness"), phones=None):
+    """Per vowel, the emotion with the highest ``Sim``: ours and the paper's (``"none"`` where all are NaN).
+
+    Examples
+    --------
+    >>> ours = pd.DataFrame({"i": [50.0, 70.0]}, index=["anger", "sadness"])
+    >>> paper = pd.DataFrame({"i": [80.0, 60.0]}, index=["anger", "sadness"])
+    >>> best_emotions(ours, paper, emotions=["anger", "sadness"]).values.tolist()
+    [['sadness', 'anger']]
+    """
+    phones = list(phones) if phones is not None else list(paper_emotions.columns)
+    emotions = list(emotions)
+
+    def best(t):
+        sub = t.reindex(index=emotions, columns=phones).astype(float)
+        return sub.apply(lambda col: col.idxmax() if col.notna().any() else "none")
+
+    return pd.DataFrame({"highest (ours)": best(emo), "highest (paper)": best(paper_emotions)})
+
+
+def _vowels(names):
+    return ", ".join(f"/{v}/" for v in names) if len(names) else "none"
+
+
+def overlap_findings(segments, table, sim, n_common, ceiling, emo, paper_clusters, paper_emotions,
+                     emotions=("neutral", "happiness", "anger", "sadness"), phones=None, threshold=25.0):
+    """What chapter 4 says about its tables, as named values (numbers and short phrases) for the prose.
+
+    Parameters
+    ----------
+    segments : pandas.DataFrame
+        The clustered segments (``corpus, ipa, emotion, cluster``).
+    table, sim, n_common
+        :func:`cluster_overlap` with ``return_common=True``.
+    ceiling : pandas.DataFrame
+        :func:`overlap_ceiling`.
+    emo : pandas.DataFrame
+        :func:`emotion_overlap`.
+    paper_clusters, paper_emotions : pandas.DataFrame
+        The paper's tables (:func:`agser.analysis.paper.paper_table`).
+    emotions, phones, threshold
+        The emotions, vowels and threshold of the tables.
+
+    Returns
+    -------
+    dict
+        ``k``; ``common_lo``/``common_hi`` (ours) and ``paper_common_lo``/``paper_common_hi``;
+        ``no_common`` (vowels without a common cluster, or "none") and
+        ``every_vowel_shared`` (bool); ``spread`` (mean number of clusters
+        holding a vowel in both corpora); ``sim_lo``/``sim_hi``,
+        ``paper_sim_lo``/``paper_sim_hi``, ``sim_mae`` (mean absolute
+        difference from the paper's All row), ``sim_within`` (vowels within 10
+        points of it); ``ceiling_gap``/``ceiling_gap_lo``/``ceiling_gap_hi``
+        (within-corpus ceiling minus cross-corpus Sim); ``best_emotion``,
+        ``best_sim``, ``worst_emotion``, ``worst_sim`` (ours, averaged over
+        vowels; "none" and NaN without a common cluster) and the paper's
+        (``paper_best_emotion`` ...); ``n_best_agree`` and ``best_agree``
+        (vowels whose highest-Sim emotion is the paper's); ``emotion_varies``
+        (bool: the best emotion differs between vowels); ``cell_lo``,
+        ``cell_hi``, ``cell_median`` (segments of a vowel per corpus within one
+        emotion); and three phrases for the prose: ``shared`` (which vowels
+        have a common cluster), ``spread_phrase`` (whether a vowel spreads over
+        several clusters, as in the paper), ``varies_phrase`` (whether the best
+        emotion differs between vowels, as in the paper).
+
+    Examples
+    --------
+    >>> from agser.analysis.paper import paper_table
+    >>> df = pd.DataFrame({"corpus": ["A", "B"] * 8, "ipa": ["i"] * 16, "cluster": [1, 1, 2, 2] * 4,
+    ...                    "emotion": ["anger"] * 8 + ["sadness"] * 8})
+    >>> t, s, n = cluster_overlap(df, phones=["i"], return_common=True)
+    >>> f = overlap_findings(df, t, s, n, overlap_ceiling(df, phones=["i"], n_splits=2),
+    ...                      emotion_overlap(df, phones=["i"], emotions=["anger", "sadness"]),
+    ...                      paper_table("cluster_overlap"), paper_table("emotion_overlap"),
+    ...                      emotions=["anger", "sadness"], phones=["i"])
+    >>> f["k"], f["common_hi"], f["sim_hi"], f["every_vowel_shared"], f["cell_median"]
+    (2, 2, 100.0, True, 4.0)
+    >>> f["shared"], f["spread_phrase"]
+    ('every vowel has one too', 'as in the paper, a vowel is spread over several clusters')
+    """
+    phones = list(phones) if phones is not None else list(paper_emotions.columns)
+    emotions = list(emotions)
+    ours_n = n_common.reindex(phones).fillna(0).astype(int)
+    paper_n = (paper_clusters.reindex(columns=phones) >= float(threshold)).sum()
+    s = sim.reindex(phones).astype(float)
+    paper_all = paper_emotions.loc["all"].reindex(phones).astype(float)
+    gap = ceiling.drop(columns="across corpora").mean(axis=1) - ceiling["across corpora"]
+    mean_ours = emo.reindex(index=emotions, columns=phones).astype(float).mean(axis=1).dropna()
+    mean_paper = paper_emotions.reindex(index=emotions, columns=phones).astype(float).mean(axis=1)
+    best = best_emotions(emo, paper_emotions, emotions, phones)
+    agree = [v for v in phones if best.loc[v, "highest (ours)"] == best.loc[v, "highest (paper)"]]
+    ours_best = best.loc[best["highest (ours)"] != "none", "highest (ours)"]
+    cells = segments[segments["ipa"].isin(phones) & segments["emotion"].isin(emotions)].groupby(
+        ["corpus", "ipa", "emotion"]).size()
+    nan = float("nan")
+    return {
+        "k": int(len(table.index)),
+        "common_lo": int(ours_n.min()), "common_hi": int(ours_n.max()),
+        "paper_common_lo": int(paper_n.min()), "paper_common_hi": int(paper_n.max()),
+        "no_common": _vowels([v for v in phones if ours_n[v] == 0]),
+        "every_vowel_shared": bool((ours_n > 0).all()),
+        "spread": float((table.reindex(columns=phones) > 0).sum().mean()),
+        "sim_lo": float(np.nanmin(s)) if s.notna().any() else nan,
+        "sim_hi": float(np.nanmax(s)) if s.notna().any() else nan,
+        "paper_sim_lo": float(paper_all.min()), "paper_sim_hi": float(paper_all.max()),
+        "sim_mae": float(np.nanmean(np.abs(s - paper_all))) if s.notna().any() else nan,
+        "sim_within": _vowels([v for v in phones if abs(s[v] - paper_all[v]) <= 10]),
+        "ceiling_gap": float(np.nanmean(gap)) if gap.notna().any() else nan,
+        "ceiling_gap_lo": float(np.nanmin(gap)) if gap.notna().any() else nan,
+        "ceiling_gap_hi": float(np.nanmax(gap)) if gap.notna().any() else nan,
+        "best_emotion": str(mean_ours.idxmax()) if len(mean_ours) else "none",
+        "best_sim": float(mean_ours.max()) if len(mean_ours) else nan,
+        "worst_emotion": str(mean_ours.idxmin()) if len(mean_ours) else "none",
+        "worst_sim": float(mean_ours.min()) if len(mean_ours) else nan,
+        "paper_best_emotion": str(mean_paper.idxmax()), "paper_best_sim": float(mean_paper.max()),
+        "paper_worst_emotion": str(mean_paper.idxmin()), "paper_worst_sim": float(mean_paper.min()),
+        "n_best_agree": len(agree), "best_agree": _vowels(agree),
+        "emotion_varies": bool(ours_best.nunique() > 1),
+        "cell_lo": int(cells.min()) if len(cells) else 0, "cell_hi": int(cells.max()) if len(cells) else 0,
+        "cell_median": float(cells.median()) if len(cells) else nan,
+        "shared": "every vowel has one too" if (ours_n > 0).all() else
+                  f"{_vowels([v for v in phones if ours_n[v] == 0])} {'has' if (ours_n == 0).sum() == 1 else 'have'} none",
+        "spread_phrase": "as in the paper, a vowel is spread over several clusters"
+                         if (table.reindex(columns=phones) > 0).sum().mean() > 1 else
+                         "unlike the paper, a vowel is mostly in one cluster",
+        "varies_phrase": "holds here too: the best emotion differs between vowels" if ours_best.nunique() > 1
+                         else "does not show here: one emotion is best for every vowel",
+    }
+
+
+#: The emotions of the paper's emotion-specific table, in its order.
+OVERLAP_EMOTIONS = ("neutral", "happiness", "anger", "sadness")
+
+
+def overlap_analysis(segments, k, threshold=25.0, phones=None, emotions=OVERLAP_EMOTIONS, n_splits=20,
+                     random_state=0):
+    """Chapter 4 in one call: ``Sim`` per cluster, vowel and emotion, the ceiling, the paper's tables, findings.
+
+    Parameters
+    ----------
+    segments : pandas.DataFrame
+        The clustered segments (``corpus, ipa, emotion, cluster``; clusters 1..k).
+    k : int
+        Clusters of the model (the rows of the per-cluster table).
+    threshold : float
+        Common-cluster threshold, percent (the paper's 25).
+    phones : sequence of str, optional
+        Vowels (default: the paper's six, :data:`agser.phones.ipa.PAPER_VOWELS`).
+    emotions : sequence of str
+        Rows of the emotion table after ``all``.
+    n_splits, random_state
+        Of :func:`overlap_ceiling`.
+
+    Returns
+    -------
+    dict
+        ``table``, ``sim``, ``n_common`` (:func:`cluster_overlap`), ``emotion``
+        (:func:`emotion_overlap`), ``ceiling`` (:func:`overlap_ceiling`),
+        ``check`` (:func:`paper_reading_check`), ``beside`` (:func:`sim_beside_paper`),
+        ``best`` (:func:`best_emotions`), ``paper_clusters``, ``paper_emotions``,
+        ``counts`` (segments per corpus and vowel), ``findings``
+        (:func:`overlap_findings`), ``phones``, ``emotions``, ``threshold``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"corpus": ["A", "B"] * 8, "ipa": ["i"] * 16, "cluster": [1, 1, 2, 2] * 4,
+    ...                    "emotion": ["anger"] * 8 + ["sadness"] * 8})
+    >>> out = overlap_analysis(df, 2, phones=["i"], emotions=["anger", "sadness"], n_splits=2)
+    >>> float(out["sim"]["i"]), out["findings"]["common_hi"], list(out["emotion"].index)
+    (100.0, 2, ['all', 'anger', 'sadness'])
+    """
+    from agser.analysis.paper import paper_table
+    from agser.phones.ipa import PAPER_VOWELS
+
+    phones = list(phones) if phones is not None else list(PAPER_VOWELS)
+    emotions = list(emotions)
+    if int(k) < 1:
+        raise ParameterError(f"k={k!r} must be a positive number of clusters")
+    clusters = list(range(1, int(k) + 1))
+    paper_clusters, paper_emotions = paper_table("cluster_overlap"), paper_table("emotion_overlap")
+    table, sim, n_common = cluster_overlap(segments, threshold, phones=phones, clusters=clusters, return_common=True)
+    emo = emotion_overlap(segments, threshold, phones=phones, emotions=emotions, clusters=clusters)
+    ceiling = overlap_ceiling(segments, threshold, phones=phones, clusters=clusters, n_splits=n_splits,
+                              random_state=random_state)
+    counts = segments[segments["ipa"].isin(phones)].pivot_table(
+        index="corpus", columns="ipa", values="cluster", aggfunc="count", fill_value=0).reindex(
+        columns=phones, fill_value=0)
+    counts.columns.name = None
+    return {
+        "table": table, "sim": sim, "n_common": n_common, "emotion": emo, "ceiling": ceiling,
+        "check": paper_reading_check(paper_clusters, paper_emotions, threshold),
+        "beside": sim_beside_paper(sim, n_common, paper_clusters, paper_emotions, phones, threshold),
+        "best": best_emotions(emo, paper_emotions, emotions, phones),
+        "paper_clusters": paper_clusters, "paper_emotions": paper_emotions, "counts": counts,
+        "findings": overlap_findings(segments, table, sim, n_common, ceiling, emo, paper_clusters, paper_emotions,
+                                     emotions, phones, threshold),
+        "phones": phones, "emotions": emotions, "threshold": float(threshold),
+    }
