@@ -13,213 +13,145 @@
 # %% [markdown]
 # # 5 AG-acoustic association
 #
+# ## Overview
+#
 # Do segments that share a mouth gesture also sound alike? The paper builds a second
 # cluster model on the acoustic features of the same segments, passes the segments of
-# each AG cluster through it, and draws, for Happiness, Anger and Sadness, how each AG
+# each AG cluster through it, and draws, for happiness, anger and sadness, how each AG
 # cluster's segments spread over the acoustic clusters. Its reading: "acoustic embeddings
-# often cluster in fewer clusters within each AG cluster", i.e. AG and acoustics are
-# associated.
+# often cluster in fewer clusters within each AG cluster", that is, gestures and their
+# acoustics are associated. A picture of few acoustic clusters per AG cluster can arise by
+# chance (a small AG cluster cannot spread far), so this chapter adds a test.
 #
-# A picture of few acoustic clusters per AG cluster can arise by chance (a small AG
-# cluster cannot spread far), so this chapter adds a test. Per emotion, two summary
-# numbers, segment-weighted over the AG clusters: the **normalised entropy** of an AG
-# cluster's distribution over the K acoustic clusters (0: all in one, 1: spread evenly),
-# and **n90**, the fewest acoustic clusters that hold 90 % of an AG cluster's segments.
-# The baseline shuffles the AG labels among the segments of the emotion (cluster sizes
-# kept, any link to acoustics broken) many times with a fixed seed; the one-sided
-# p-value is the share of shuffles at least as concentrated as the data.
+# 1. The acoustic cluster model, and the choice of encoder layer
+# 2. The paper's figure: each AG cluster over the acoustic clusters
+# 3. The test against shuffled AG clusters
+# 4. A stricter test: shuffling within each corpus
+#
+# ## Prerequisites
+#
+# | Concept | Importance | Notes |
+# |---|---|---|
+# | [AG clustering](ch3_clustering.ipynb) | Necessary | the AG clusters |
+# | [Cross-corpus overlap](ch4_overlap.ipynb) | Helpful | the other view of the same clusters |
+# | Entropy, permutation tests | Helpful | the summary numbers and their baseline |
+# | Normalised mutual information (NMI) | Helpful | 0: independent labels, 1: the same partition |
 
 # %% tags=["parameters"]
-# The run whose parameters, corpora and store this page uses (`agser book --run NAME` sets it).
 run = "default"
-work_dir = None  # None: the run's own papermill_runs/NAME/work
+work_dir = None
 
 # %%
+from IPython.display import display
+
+from agser.analysis.association import association_display, association_findings
+from agser.analysis.glance import association_row
+from agser.plot import book_style, glue_values, plot_association
 from agser.run import Run
 
+book_style()
 r = Run.named(run, work_dir=work_dir)
-data, extract, cluster, acoustic, ser = (r.section(k) for k in ("data", "extract", "cluster", "acoustic", "ser"))
-tables_dir = r.tables_dir
-import time
-from pathlib import Path
-
-import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
-from IPython.display import Markdown, display
-from sklearn.metrics import normalized_mutual_info_score
-
-from agser.analysis import association_table, association_test
-from agser.analysis.association import fit_acoustic_clusters
-
-t0 = time.perf_counter()
-ag = r.clusters()
-ac = r.acoustic_segments()
-assoc = {"layer": "cmn", "k": None, "coverage": 0.9, "n_permutations": 1000, "seed": 0,
-         **dict(acoustic.get("association") or {})}
-k_ag = ag["k"]
-k_ac = int(assoc["k"]) if assoc["k"] is not None else k_ag
-layer_names = [str(n) for n in ac["layer_names"]]
-layer = assoc["layer"]
-layer_idx = layer_names.index(str(layer)) if str(layer) in layer_names else int(layer)
-emb = ac["embeddings"][ag["segments"]["row"].to_numpy()]
-ok = np.isfinite(emb).all(axis=(1, 2))
-segments = ag["segments"][ok].reset_index(drop=True)
-emb = emb[ok]
-print(f"inputs ready in {time.perf_counter() - t0:.1f} s (cached after the first build)")
-display(
-    Markdown(
-        f"Encoder: `{acoustic.get('encoder', 'logmel')}` ({len(layer_names)} layers: {', '.join(layer_names)}; "
-        f"{emb.shape[2]} dimensions; {ac['frame_rate']:.0f} frames/s). A segment's embedding is the mean of the "
-        f"encoder frames whose centre lies inside the phone's span. {len(segments)} of the {len(ok)} clustered "
-        f"segments have one ({int((~ok).sum())} lost with {len(ac['failures'])} utterances whose audio failed)."
-    )
-)
+a = r.ag_acoustic_association()
+drawn = ["happiness", "anger", "sadness"]
+r.save_table("ag_acoustic_association", a["result"], index=True)
+r.save_table("ag_acoustic_association_within_corpus", a["strict"], index=True)
+r.save_table("ag_acoustic_layers", a["per_layer"], index=True)
+f = association_findings(a["result"], a["strict"], a["per_layer"], drawn, a["params"]["n_permutations"])
+glue_values({**f, **{k: a[k] for k in ("layer", "k_ag", "k_acoustic", "n_clustered", "n_failed_utterances")},
+             "n_segments": len(a["segments"]), "n_lost": a["n_clustered"] - len(a["segments"]),
+             "encoder": r.params["acoustic"]["encoder"], "n_layers_enc": len(a["per_layer"]),
+             "n_permutations": a["params"]["n_permutations"], "coverage_pct": 100 * a["params"]["coverage"],
+             "agrees": association_row(f)["agrees"]})
 
 # %% [markdown]
 # ## The acoustic cluster model, and the choice of layer
 #
-# k-means (k-means++, 10 restarts, each feature standardised over the segments) on
-# one layer's segment embeddings. k is the AG model's unless the run sets another. The
-# layer is the run's parameter; the table shows every layer so the choice can be judged:
-# an acoustic model whose clusters mostly separate the two *corpora* (recording
-# channel) says little about articulation, so the layer used should have a low NMI with
-# the corpus and a high one with the phone.
+# A segment's embedding is the mean of the encoder frames (`{glue:text}`encoder``,
+# {glue:text}`n_layers_enc` layers) whose centre lies inside the phone's span;
+# {glue:text}`n_segments` of the {glue:text}`n_clustered` clustered segments have one
+# ({glue:text}`n_lost` lost with {glue:text}`n_failed_utterances` utterances whose audio
+# failed). The acoustic model is k-means (k-means++, 10 restarts, each feature
+# standardised over the segments) on one layer's embeddings, with $k$ =
+# {glue:text}`k_acoustic` (the AG model has {glue:text}`k_ag`). An acoustic model whose
+# clusters mostly separate the two *corpora* (the recording channel) says little about
+# articulation, so the table shows every layer: the one used should have a low NMI with
+# the corpus and a high one with the phone. The last three columns are the test of the
+# next sections on each layer, with 200 shuffles.
 
 # %%
-emotions3 = ["happiness", "anger", "sadness"]
-per_layer = []
-labels_by_layer = {}
-for i, name in enumerate(layer_names):
-    model = fit_acoustic_clusters(emb[:, i], k_ac, random_state=int(assoc["seed"]))
-    lab = model.predict(emb[:, i].astype(np.float64))
-    labels_by_layer[name] = lab
-    test = association_test(segments.assign(acoustic_cluster=lab), emotions=emotions3 + ["neutral"],
-                            n_acoustic=k_ac, coverage=float(assoc["coverage"]), n_permutations=200,
-                            random_state=int(assoc["seed"]))
-    per_layer.append({
-        "layer": name,
-        "NMI with corpus": normalized_mutual_info_score(segments["corpus"], lab),
-        "NMI with phone": normalized_mutual_info_score(segments["ipa"], lab),
-        "NMI with AG cluster": normalized_mutual_info_score(segments["cluster"], lab),
-        "entropy (all)": test.loc["all", "entropy"],
-        "entropy, shuffled (all)": test.loc["all", "entropy_null"],
-        "p (all, 200 shuffles)": test.loc["all", "p_entropy"],
-    })
-per_layer = pd.DataFrame(per_layer).set_index("layer")
-display(per_layer.round(3))
-segments["acoustic_cluster"] = labels_by_layer[layer_names[layer_idx]] + 1
-best_phone = per_layer["NMI with phone"].idxmax()
-most_corpus = per_layer["NMI with corpus"].idxmax()
-display(Markdown(
-    f"Used below: layer **{layer_names[layer_idx]}**, k = {k_ac} acoustic clusters (AG model: k = {k_ag}). "
-    f"On this run the layer whose acoustic clusters follow the phone most is **{best_phone}** "
-    f"(NMI {per_layer.loc[best_phone, 'NMI with phone']:.3f}), and the one most split by corpus is **{most_corpus}** "
-    f"(NMI with corpus {per_layer.loc[most_corpus, 'NMI with corpus']:.3f}). "
-    + (f"With {int((per_layer['p (all, 200 shuffles)'] < 0.05).sum())} of {len(per_layer)} layers the AG clusters "
-    f"are significantly (p < 0.05, 200 shuffles) more concentrated over the acoustic clusters than shuffled AG "
-    f"clusters are, so the conclusion below does not hang on the choice of layer alone."
-    if (per_layer['p (all, 200 shuffles)'] < 0.05).all() else
-    f"With {int((per_layer['p (all, 200 shuffles)'] < 0.05).sum())} of {len(per_layer)} layers the AG clusters "
-    f"are significantly (p < 0.05, 200 shuffles) more concentrated than shuffled ones: the conclusion below "
-    f"depends on the layer.")))
+display(a["per_layer"].round(3))
 
 # %% [markdown]
-# ## Each AG cluster over the acoustic clusters: Happiness, Anger, Sadness
+# Used below: layer **{glue:text}`layer`** (`acoustic.association.layer`). The layer whose
+# acoustic clusters follow the phone most is **{glue:text}`phone_layer`** (NMI
+# {glue:text}`phone_nmi:.3f`); the one most split by corpus is
+# **{glue:text}`corpus_layer`** (NMI {glue:text}`corpus_nmi:.3f`). With
+# {glue:text}`n_layers_sig` of {glue:text}`n_layers` layers the AG clusters are
+# significantly ($p < 0.05$) more concentrated over the acoustic clusters than shuffled
+# AG clusters: the more layers agree, the less the conclusion below hangs on the choice of
+# one.
 #
-# One bar per AG cluster, split by the share of its segments in each acoustic cluster
-# (colours); the number above a bar is its segment count.
+# ## Each AG cluster over the acoustic clusters
+#
+# The paper's figure: one bar per AG cluster, split by the share of its segments in each
+# acoustic cluster; the number above a bar is its segment count.
 
 # %%
-cmap = plt.get_cmap("tab20" if k_ac > 10 else "tab10")
-fig, axes = plt.subplots(1, 3, figsize=(15, 4), sharey=True)
-for ax, emotion in zip(axes, emotions3):
-    sub = segments[segments["emotion"] == emotion]
-    table = association_table(sub["cluster"], sub["acoustic_cluster"]).reindex(
-        index=range(1, k_ag + 1), columns=range(1, k_ac + 1)).fillna(0.0)
-    sizes = sub["cluster"].value_counts().reindex(range(1, k_ag + 1), fill_value=0)
-    bottom = np.zeros(k_ag)
-    for j, c in enumerate(table.columns):
-        ax.bar(table.index, table[c], bottom=bottom, color=cmap(j % cmap.N), label=f"A{c}")
-        bottom += table[c].to_numpy()
-    for x, n in sizes.items():
-        ax.text(x, 101, str(n), ha="center", fontsize=7)
-    ax.set_title(f"({'abc'[emotions3.index(emotion)]}) {emotion.capitalize()}")
-    ax.set_xlabel("AG cluster")
-    ax.set_xticks(range(1, k_ag + 1))
-axes[0].set_ylabel("% of the AG cluster's segments")
-axes[-1].legend(title="acoustic", fontsize=7, bbox_to_anchor=(1.01, 1), loc="upper left")
-plt.tight_layout()
-plt.show()
+plot_association(a["segments"], drawn, a["k_ag"], a["k_acoustic"]);
 
 # %% [markdown]
 # ## The test against shuffled AG clusters
+#
+# Per emotion, two numbers summarise the figure, weighted by segments over the AG
+# clusters: the **normalised entropy** of an AG cluster's distribution $p$ over the $K$
+# acoustic clusters,
+#
+# $$H = -\frac{1}{\log K} \sum_{j=1}^{K} p_j \log p_j,$$
+#
+# which is 0 when all its segments fall in one acoustic cluster and 1 when they spread
+# evenly, and **n90**, the fewest acoustic clusters that hold {glue:text}`coverage_pct:.0f` %
+# of an AG cluster's segments. The baseline shuffles the AG labels among the segments of
+# the emotion ({glue:text}`n_permutations` times, a fixed seed): cluster sizes are kept,
+# any link to the acoustics is broken. The one-sided $p$ is the share of shuffles at least
+# as concentrated as the data; the smallest it can be is {glue:text}`p_min:.4f`.
 
 # %%
-result = association_test(
-    segments, emotions=emotions3 + ["neutral"], n_acoustic=k_ac, coverage=float(assoc["coverage"]),
-    n_permutations=int(assoc["n_permutations"]), random_state=int(assoc["seed"]),
-)
-display(result.astype(float).round(4))
+display(association_display(a["result"], drawn + ["neutral", "all"]))
 
 # %% [markdown]
+# By the entropy, the association is significant ($p < 0.05$) for
+# **{glue:text}`n_sig` of {glue:text}`n_emotions`** emotions the paper draws
+# ({glue:text}`sig`); by n90, the coarser count, for {glue:text}`n_sig_n90`
+# ({glue:text}`sig_n90`). The size of the effect: over all four emotions the entropy
+# drops from {glue:text}`entropy_null:.3f` (shuffled) to {glue:text}`entropy:.3f`, and an
+# AG cluster needs {glue:text}`n90:.2f` rather than {glue:text}`n90_null:.2f` acoustic
+# clusters for its segments. The paper draws the panels but gives no number to compare with.
+#
+# ## Shuffling within each corpus
+#
 # Both cluster models could split the segments by corpus (the corpora differ in face
-# geometry and recording channel), and a shared corpus split alone would make AG and
-# acoustic clusters look associated. A stricter baseline shuffles the AG labels only
-# within each (emotion, corpus) block, so it keeps that split, and asks whether the
-# association goes beyond it.
+# geometry and recording channel), and a shared corpus split alone would make the AG and
+# acoustic clusters look associated. The stricter baseline shuffles the AG labels only
+# within each (emotion, corpus) block, keeping that split.
 
 # %%
-strict = association_test(
-    segments, emotions=emotions3 + ["neutral"], n_acoustic=k_ac, coverage=float(assoc["coverage"]),
-    n_permutations=int(assoc["n_permutations"]), random_state=int(assoc["seed"]), shuffle_within=("corpus",),
-)
-display(strict[["entropy", "entropy_null", "entropy_null_sd", "p_entropy", "n_cover", "n_cover_null", "p_n_cover"]]
-        .astype(float).round(4))
+display(association_display(a["strict"], drawn + ["neutral", "all"]))
 
-# %%
-lines = []
-present = [e for e in emotions3 if result.loc[e, "n_segments"] > 0]
-for e in present:
-    r = result.loc[e]
-    lines.append(
-        f"- **{e.capitalize()}** ({int(r['n_segments'])} segments): mean normalised entropy {r['entropy']:.3f} "
-        f"against {r['entropy_null']:.3f} ± {r['entropy_null_sd']:.3f} for shuffled AG clusters (p = {r['p_entropy']:.3g}); "
-        f"an AG cluster needs {r['n_cover']:.2f} acoustic clusters for {float(assoc['coverage']):.0%} of its segments, "
-        f"against {r['n_cover_null']:.2f} shuffled (p = {r['p_n_cover']:.3g})."
-    )
-alpha = 0.05
-sig = [e for e in present if result.loc[e, "p_entropy"] < alpha]
-sig_n = [e for e in present if result.loc[e, "p_n_cover"] < alpha]
-display(Markdown("\n".join(lines)))
-display(
-    Markdown(
-        f"With {int(assoc['n_permutations'])} shuffles the smallest attainable p-value is "
-        f"{1 / (1 + int(assoc['n_permutations'])):.4f}. By the entropy, the association is significant at {alpha} for "
-        f"**{len(sig)} of {len(present)}** emotions"
-        + (f" ({', '.join(sig)})" if sig else "")
-        + f"; by n90, the coarser count, for {len(sig_n)} of {len(present)}"
-        + (f" ({', '.join(sig_n)})" if sig_n else "")
-        + ". "
-        + ("This agrees with the paper's reading: AG clusters sit in fewer acoustic clusters than chance would put them. "
-           if present and len(sig) == len(present) else
-           "Where it is not significant, the paper's reading does not hold on this run. ")
-        + f"The effect size matters as much as the p-value: the entropy drops from the shuffled "
-        f"{result.loc['all', 'entropy_null']:.3f} to {result.loc['all', 'entropy']:.3f} over all four emotions, "
-        f"and an AG cluster needs {result.loc['all', 'n_cover']:.2f} rather than {result.loc['all', 'n_cover_null']:.2f} "
-        f"acoustic clusters for 90 % of its segments; the paper draws the panels but gives no number to compare with."
-    )
-)
-sig_strict = [e for e in present if strict.loc[e, "p_entropy"] < alpha]
-display(Markdown(
-    f"Against the stricter, within-corpus shuffle the entropy is significant for **{len(sig_strict)} of "
-    f"{len(present)}** emotions" + (f" ({', '.join(sig_strict)})" if sig_strict else "")
-    + f"; over all four emotions the shuffled entropy is {strict.loc['all', 'entropy_null']:.3f} "
-    f"(observed {strict.loc['all', 'entropy']:.3f}, p = {strict.loc['all', 'p_entropy']:.3g}). "
-    + ("So the association is not only a shared corpus effect."
-       if strict.loc["all", "p_entropy"] < alpha else
-       "So on this run the association cannot be told apart from a corpus effect shared by both cluster models.")))
-Path(tables_dir).mkdir(parents=True, exist_ok=True)
-strict.to_csv(Path(tables_dir) / "ag_acoustic_association_within_corpus.csv")
-result.to_csv(Path(tables_dir) / "ag_acoustic_association.csv")
-per_layer.to_csv(Path(tables_dir) / "ag_acoustic_layers.csv")
+# %% [markdown]
+# Against it the entropy is significant for **{glue:text}`n_sig_strict` of
+# {glue:text}`n_emotions`** emotions ({glue:text}`sig_strict`); over all four emotions the
+# shuffled entropy is {glue:text}`strict_entropy_null:.3f` (observed
+# {glue:text}`entropy:.3f`, $p$ = {glue:text}`strict_p:.3g`).
+#
+# ## Summary
+#
+# - **Agrees with the paper: {glue:text}`agrees`.** AG clusters sit in fewer acoustic
+#   clusters than shuffled ones for {glue:text}`n_sig` of {glue:text}`n_emotions` of the
+#   emotions the paper draws ({glue:text}`sig`); the within-corpus shuffle, which a shared
+#   corpus effect cannot explain, leaves {glue:text}`n_sig_strict` ({glue:text}`sig_strict`).
+# - **Differs**: the paper reads its panels by eye and gives no number; here the effect
+#   has a size (entropy {glue:text}`entropy:.3f` against {glue:text}`entropy_null:.3f`
+#   shuffled) and a test, and depends on the encoder layer.
+# - **Why**: the acoustic features are the run's encoder (`{glue:text}`encoder``), not the
+#   paper's wav2vec 2.0, and segments of a few frames carry little acoustic detail; this
+#   association is what the anchoring of [chapter 6](ch6_ser.ipynb) has to work with.

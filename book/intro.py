@@ -13,145 +13,121 @@
 # %% [markdown]
 # # Introduction
 #
+# ## Overview
+#
 # This book is the reproducible companion of the paper *Mouth Articulation-Based
 # Anchoring for Improved Cross-Corpus Speech Emotion Recognition* (S. G. Upadhyay,
-# A. N. Salman, C. Busso and C.-C. Lee, arXiv 2412.19909). Every figure and table in
-# it is computed, when the book is built, by the `agser` package from the corpora of
-# one *run*; the last section of this page says which run built the copy you are
-# reading, and with which parameters.
+# A. N. Salman, C. Busso and C.-C. Lee, arXiv 2412.19909). Every figure and table in it is
+# computed, when the book is built, by the `agser` package from the corpora of one *run*;
+# the last section of this page says which run built the copy you are reading.
+#
+# 1. What the paper claims
+# 2. What this book does with it
+# 3. How to read and re-run the book
+# 4. Which run built this copy
+#
+# ## Prerequisites
+#
+# | Concept | Importance | Notes |
+# |---|---|---|
+# | Speech emotion recognition (SER) | Necessary | classifying a recording's emotion from its sound |
+# | Cross-corpus transfer | Helpful | training on one labelled corpus, testing on another |
+# | [Results at a glance](glance.ipynb) | Helpful | the paper's claims beside this run's results |
 
 # %% tags=["parameters"]
-# The run whose parameters, corpora and store this page uses (`agser book --run NAME` sets it).
 run = "default"
-work_dir = None  # None: the run's own papermill_runs/NAME/work
+work_dir = None
+
+# %%
+from IPython.display import Markdown, display
+
+from agser.analysis.provenance import chapter_list, provenance_table, run_settings
+from agser.analysis.tables import paper_uar_table
+from agser.book import load_run, toc_chapters
+from agser.plot import glue_values
+from agser.run import find_root
+
+root = find_root()
+paper = paper_uar_table()
+best = paper[["C->I", "I->C"]].drop(index="upper_bound").idxmax()
+glue_values({"best_ci": best["C->I"], "best_ic": best["I->C"], "n_chapters": len(toc_chapters(root))})
 
 # %% [markdown]
 # ## What the paper claims
 #
-# A speech emotion recognition (SER) model trained on one corpus loses accuracy on
-# another: speakers, recording conditions, noise and the way emotions are elicited all
-# differ. The usual remedies (transfer learning, semi-supervised and few-shot learning,
-# adversarial feature alignment) work on the acoustic features alone and treat the
-# mismatch purely computationally. The paper instead looks for something that should
-# stay stable across corpora because it is tied to how speech is produced: the
-# **articulatory gestures (AGs) of the mouth**. It proceeds in two steps.
+# A speech emotion recognition model trained on one corpus loses accuracy on another:
+# speakers, recording conditions, noise and the way emotions are elicited all differ. The
+# usual remedies (transfer learning, semi-supervised and few-shot learning, adversarial
+# feature alignment) work on the acoustic features alone. The paper looks instead for
+# something that should stay stable across corpora because it is tied to how speech is
+# produced: the **articulatory gestures (AGs) of the mouth**. It proceeds in two steps.
 #
 # **1. Are mouth gestures shared across corpora?** On two audio-visual English corpora,
 # CREMA-D (acted, scripted sentences) and MSP-IMPROV (dyadic, improvised and scripted
-# speech), the paper
+# speech), the paper tracks 68 facial landmarks per video frame with OpenFace and keeps
+# the 12 points of the outer lip contour (48-59); rotates every frame so that the line
+# between the eyes is horizontal and scales it by the inter-pupil distance; cuts the mouth
+# trajectories at the phone boundaries of a forced alignment; and clusters the
+# phone-bounded segments of four emotions (neutral, anger, happiness, sadness) from both
+# corpora with time-series k-means under soft-DTW, with 10 clusters chosen by the elbow of
+# the inertia curve. A sanity check shows two clusters holding visibly different
+# trajectories of the same vowel, while segments of the two corpora in one cluster look
+# alike. An overlap measure, $\mathrm{Sim}$, with a 25 % threshold for a cluster to count
+# as common, finds that a vowel's segments spread over several clusters, that some
+# clusters are shared by both corpora for most vowels, and that the overlap depends on the
+# emotion. An association analysis finds that the acoustic (wav2vec 2.0) embeddings of the
+# segments of one AG cluster fall into few acoustic clusters.
 #
-# - tracks 68 facial landmarks per video frame with OpenFace and keeps the 12 points of
-#   the outer lip contour (points 48-59);
-# - rotates every frame so that the line between the eyes is horizontal and scales it by
-#   the inter-pupil distance;
-# - cuts the mouth trajectories at the phone boundaries of a forced alignment;
-# - clusters the phone-bounded segments of four emotions (neutral, anger, happiness,
-#   sadness) from both corpora with time-series k-means under soft-DTW, with the number
-#   of clusters (10) chosen by the elbow of the inertia curve.
+# **2. Can shared gestures anchor cross-corpus SER?** The proposed model has two branches:
+# a conventional SER branch (pre-trained acoustic encoder, pooling, classifier,
+# cross-entropy loss $L_{ER}$ on the labelled source corpus) and an AG-anchoring branch
+# that pulls together the acoustic embeddings of source and unlabelled target segments
+# that fall in a common AG cluster (loss $L_{AG}$); training minimises
 #
-# A sanity check shows that two clusters hold visibly different trajectories of the same
-# vowel, while segments of the two corpora in the same cluster look alike. An overlap
-# measure (`Sim`, with a 25 % threshold for a cluster to count as common) finds that a
-# vowel's segments spread over several clusters, that some clusters are shared by both
-# corpora for most vowels, and that the overlap depends on the emotion. An association
-# analysis finds that the acoustic (wav2vec 2.0) embeddings of the segments of one AG
-# cluster fall into few acoustic clusters: gestures and their acoustics go together.
+# $$L = L_{ER} + \gamma \, L_{AG}.$$
 #
-# **2. Can shared gestures anchor cross-corpus SER?** The proposed model has two
-# branches: a conventional SER branch (pre-trained acoustic encoder, pooling, classifier,
-# cross-entropy loss `L_ER` on the labelled source corpus) and an AG-anchoring branch that
-# pulls together the acoustic embeddings of source and unlabelled target segments that
-# fall in a common AG cluster (loss `L_AG`); training minimises `L_ER + gamma * L_AG`.
-# Against two earlier anchoring methods by the same group, phonetic anchoring (PA, common
+# Against two earlier anchoring methods of the same group, phonetic anchoring (PA, common
 # phones as anchors) and layer anchoring (LA, aligning chosen encoder layers), the paper
-# reports the best four-class unweighted average recall for AG anchoring in both
-# directions, CREMA-D to MSP-IMPROV (C->I) and back (I->C), better per-emotion recall in
-# most cases, and, in an ablation, that anchoring on hard phone-bounded segments without
-# clustering (Hard-AG) does worse than anchoring on AG clusters. Training and testing
-# within one corpus gives the upper bound.
-#
-# The paper's own four-category results, as its slides give them (shipped with the
-# package in `agser/analysis/paper_tables/`; these are the paper's numbers, not this
-# run's):
+# reports the best four-class unweighted average recall (UAR) for AG anchoring in both
+# directions, CREMA-D to MSP-IMPROV (C->I) and back (I->C), and, in an ablation, that
+# anchoring on hard phone-bounded segments without clustering (Hard-AG) does worse.
+# Training and testing within one corpus gives the upper bound. The paper's own
+# four-category UAR (%), as its slides give them (these are the paper's numbers, not this
+# run's; C = CREMA-D, I = MSP-IMPROV):
 
-# %% tags=["hide-input"]
-from IPython.display import Markdown, display
-
-from agser.analysis import paper_table
-
-paper_ser = paper_table("ser_results")
-paper_uar = paper_ser.pivot(index="method", columns="direction", values="category_uar")
-paper_uar = paper_uar.loc[["upper_bound", "PA", "LA", "AG", "Hard-AG"]]
-display(paper_uar.style.format("{:.2f}", na_rep="").set_caption(
-    "Paper: four-category UAR (%); C = CREMA-D, I = MSP-IMPROV"))
-cross = paper_ser[paper_ser["direction"].isin(["C->I", "I->C"])]
-best = cross.loc[cross.groupby("direction")["category_uar"].idxmax(), ["direction", "method"]]
-display(Markdown("In the paper's table the best cross-corpus method is " + ", ".join(
-    f"**{row.method}** for {row.direction}" for row in best.itertuples()) + "."))
+# %%
+display(paper.style.format("{:.2f}", na_rep="–"))
 
 # %% [markdown]
+# In the paper's table the best cross-corpus method is **{glue:text}`best_ci`** for C->I
+# and **{glue:text}`best_ic`** for I->C.
+#
 # ## What this book does with it
 #
 # The book runs every one of these steps with the `agser` package, in the paper's order,
 # one chapter each. Where the paper has a table, a chapter sets the paper's numbers beside
-# the run's own, on the same rows and columns, and says in prose what agrees and what does
-# not. The numbers are the run's: nothing is copied from the paper except the paper's own
-# tables, labelled as such.
+# the run's own, on the same rows and columns, and says what agrees and what does not;
+# [Results at a glance](glance.ipynb) gathers those verdicts on one page. Nothing is copied
+# from the paper except its own tables, labelled as such.
 #
 # CREMA-D and MSP-IMPROV cannot be shipped with the book (MSP-IMPROV is licensed), so the
 # **default run** uses the package's built-in articulatory-acoustic simulator: two
 # corpora, one CREMA-D-like and one MSP-IMPROV-like, with a known domain shift between
 # them (speakers, sentences, frame rate, recording channel, emotion intensity). Its
 # results answer the paper's questions on data whose truth is known; they are not the
-# paper's results and are not expected to match them number for number. The Corpora
-# chapter describes the simulator and where its difficulty sits.
-#
-# The chapters, as `_toc.yml` lists them for this build:
+# paper's results and are not expected to match them number for number. The
+# [Corpora](corpora.ipynb) chapter describes the simulator and where its difficulty sits.
+# The {glue:text}`n_chapters` pages of this build, as `_toc.yml` lists them:
 
-# %% tags=["hide-input"]
-import datetime
-import importlib.metadata
-import platform
-import re
-import subprocess
-from pathlib import Path
-
-import yaml
-from IPython.display import Markdown, display
-
-import agser
-from agser.book import load_run, toc_chapters
-from agser.run import find_root
-
-root = find_root()
-
-
-def chapter_title(name):
-    """The first `# Title` line of a chapter source, or its name."""
-    # A percent script's markdown heading reads "# # Title"; a markdown source's "# Title".
-    for suffix, pattern in ((".py", r"^# # (\S.*)$"), (".md", r"^# (\S.*)$")):
-        source = root / "book" / f"{name}{suffix}"
-        if source.is_file():
-            for line in source.read_text(encoding="utf-8").splitlines():
-                match = re.match(pattern, line)
-                if match:
-                    return match.group(1).strip()
-            return name
-    return f"{name} (no source in book/)"
-
-
-chapters = toc_chapters(root)
-display(Markdown("\n".join(
-    f"{i}. **{chapter_title(name)}** (`book/{name}.py`)" for i, name in enumerate(chapters, 1)
-)))
+# %%
+display(Markdown(chapter_list(root, toc_chapters(root))))
 
 # %% [markdown]
 # ## How to read and re-run the book
 #
 # Each page is a notebook executed by [papermill](https://papermill.readthedocs.io) and
-# rendered by Jupyter Book. Code cells are shown with their output; the first code cell of
-# a chapter holds its parameters (as the chapter's source declares them), and the cell
-# after it, tagged `injected-parameters`, holds the values the run gave it.
+# rendered by Jupyter Book. A page's code is folded behind "Show code cell source"; the
+# one cell shown holds the values the run gave the page (tagged `injected-parameters`).
 #
 # On a fresh machine, from a checkout of the repository:
 #
@@ -161,25 +137,21 @@ display(Markdown("\n".join(
 # ```
 #
 # `make book` writes the executed notebooks to `papermill_runs/default/` and the HTML to
-# `_build/html/` (open `_build/html/index.html`). Every intermediate result goes through
-# an artifact store in `papermill_runs/<run>/work/`, keyed by stage, parameters and inputs,
-# so a second build recomputes only what changed and an interrupted build resumes.
-#
-# The `agser` command does the same with choices:
+# `_build/html/` (open `_build/html/index.html`). Every intermediate result goes through an
+# artifact store in `papermill_runs/<run>/work/`, keyed by stage, parameters and inputs, so
+# a second build recomputes only what changed and an interrupted build resumes. The
+# `agser` command does the same with choices:
 #
 # ```bash
-# agser book --run default                      # every chapter, then the HTML
+# agser book --run default                                       # every chapter, then the HTML
 # agser book --run default --chapters ch3_clustering --no-html   # one chapter, no HTML
-# agser book --run samples                      # another run
+# agser book --run samples                                       # another run
 # ```
 #
-# A **run** is a folder `papermill_runs/<name>/` with a `params.yaml`. Every key under its
-# `parameters:` reaches every chapter as a papermill parameter, with `run`, `work_dir`,
-# `tables_dir` and `repo_root` added by `agser book`; an optional `chapters:` list
-# restricts the run to some chapters. To run the book on your own corpus, build a manifest
-# (one row per utterance: id, corpus, speaker, emotion, transcript, audio and video paths,
-# optional landmark and alignment files) with the corpus adapters (`agser corpus --help`
-# lists them: CREMA-D, MSP-IMPROV, GRID, a generic CSV), one per corpus:
+# A **run** is a folder `papermill_runs/<name>/` with a `params.yaml`; a chapter receives
+# only the run's name and reads everything else through `agser.run.Run.named`. To run the
+# book on your own corpora, build a manifest per corpus with the corpus adapters
+# (`agser corpus --help` lists them: CREMA-D, MSP-IMPROV, GRID, a generic CSV):
 #
 # ```bash
 # agser corpus --kind crema-d --root /data/CREMA-D --out mine/crema.csv
@@ -201,13 +173,8 @@ display(Markdown("\n".join(
 # # papermill_runs/mine/params.yaml
 # description: My two corpora.
 # parameters:
-#   data:
-#     source: manifest
-#     manifest: /abs/path/to/manifest.csv
+#   data: {source: manifest, manifest: /abs/path/to/manifest.csv}
 #   extract: {landmarks: auto, aligner: auto, workers: 4}
-#   cluster: {}
-#   acoustic: {}
-#   ser: {}
 # ```
 #
 # then `agser book --run mine`. The `paper` run documents every parameter of the paper's
@@ -216,59 +183,22 @@ display(Markdown("\n".join(
 #
 # ## Which run built this copy
 #
-# The values below are the parameters this notebook received, printed when the book was
-# built.
+# The run, the code and the versions that built the pages you are reading, then the run's
+# own settings (the `parameters:` of its params.yaml; every other value is the default of
+# `agser.run.schema`).
 
-# %% tags=["hide-input"]
-def git_commit(folder):
-    """The checkout's commit, or 'unknown (reason)'."""
-    try:
-        head = subprocess.run(
-            ["git", "-C", str(folder), "rev-parse", "HEAD"],
-            capture_output=True, text=True, timeout=30,
-        )
-    except FileNotFoundError:
-        return "unknown (git is not installed)"
-    if head.returncode != 0:
-        reason = (head.stderr.strip().splitlines() or ["git rev-parse failed"])[-1]
-        return f"unknown ({reason})"
-    commit = head.stdout.strip()
-    status = subprocess.run(
-        ["git", "-C", str(folder), "status", "--porcelain", "--untracked-files=no"],
-        capture_output=True, text=True, timeout=30,
-    )
-    if status.returncode == 0 and status.stdout.strip():
-        commit += " (with uncommitted changes to tracked files)"
-    return commit
-
-
-def package_version(name):
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
-
-
+# %%
 spec = load_run(run, root)
-provenance = {
-    "run": run,
-    "description": spec["description"],
-    "params.yaml": str(spec["path"].relative_to(root)),
-    "chapters of the run": spec["chapters"] or "all chapters of _toc.yml",
-    "agser": agser.__version__,
-    "git commit": git_commit(root),
-    "built (UTC)": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    "python": platform.python_version(),
-    "torch": package_version("torch"),
-    "numpy": package_version("numpy"),
-    "papermill": package_version("papermill"),
-    "jupyter-book": package_version("jupyter-book"),
-    "platform": platform.platform(),
-}
-display(Markdown(
-    "\n".join(f"- **{key}**: `{value}`" for key, value in provenance.items())
-    + "\n\nThe run's own settings (`parameters:` of its params.yaml; every other value is the "
-    "default of `agser.run.schema`):\n\n```yaml\n"
-    + yaml.safe_dump(spec["overrides"] or {}, sort_keys=False, default_flow_style=None, allow_unicode=True)
-    + "```"
-))
+display(provenance_table(run, spec, root))
+display(Markdown(run_settings(spec)))
+
+# %% [markdown]
+# ## Summary
+#
+# - **The claims**: mouth gestures are shared across corpora, go with the acoustics, and
+#   anchor cross-corpus SER better than phones or encoder layers.
+# - **This book**: every step of the paper, run on the corpora of one run, each chapter's
+#   results beside the paper's; on the default run the corpora are simulated, so the
+#   numbers answer the paper's questions on a known truth rather than repeat its results.
+# - **Next**: [Results at a glance](glance.ipynb) for the verdicts, then
+#   [the corpora](corpora.ipynb).
