@@ -19,7 +19,8 @@ Printed:
    ``tslearn TimeSeriesKMeans(metric="softdtw")`` on the fixed set: k=10, same
    gamma, the same initial centres (agser's k-means++ seeds passed as ``init=``
    to all three), the same ``max_iter``, ``tol`` and barycentre iteration limit;
-   wall and CPU time of each, the ratios, and each fit's inertia scored by one
+   wall and CPU time of each (rounds of the three fits in turn, medians), the
+   ratios (medians of the per-round ratios), and each fit's inertia scored by one
    common float64 function (tslearn's ``cdist_soft_dtw``: mean over series of
    the soft-DTW to the nearest final centre);
 3. the same comparison on long segments (issue 11's bar): 600 synthetic
@@ -140,7 +141,7 @@ def compare_kmeans(X, gamma, args, title, max_iter, repeat):
     print(f"{len(X)} segments of {lengths.min()}-{lengths.max()} frames (mean {lengths.mean():.2f}) x "
           f"{X[0].shape[1]}; k={args.k}, gamma={gamma}, max_iter={max_iter}, tol={args.tol}, "
           f"max_iter_barycenter={args.max_iter_barycenter}; the same k-means++ initial centres "
-          f"(agser's, {init.shape[1]} frames) for all; median of {repeat} fit(s) each")
+          f"(agser's, {init.shape[1]} frames) for all; {repeat} round(s) of the three fits in turn, medians")
 
     def score(centres):
         # one common float64 soft-DTW for every fit: tslearn's own
@@ -153,10 +154,27 @@ def compare_kmeans(X, gamma, args, title, max_iter, repeat):
                      metric_params={"gamma": gamma}, init=init[:2]).fit(Xnan[:20])
     SoftDTWKMeans(**{**common, "max_iter": 1, "max_iter_barycenter": 2}, backend="numba").fit(X[:50])
 
-    ts, t_ts, c_ts = timed(lambda: TimeSeriesKMeans(
-        n_clusters=args.k, metric="softdtw", max_iter=max_iter, tol=args.tol,
-        max_iter_barycenter=args.max_iter_barycenter, metric_params={"gamma": gamma}, init=init,
-    ).fit(Xnan), repeat=repeat, stat="median")
+    fits = {
+        "tslearn": lambda: TimeSeriesKMeans(
+            n_clusters=args.k, metric="softdtw", max_iter=max_iter, tol=args.tol,
+            max_iter_barycenter=args.max_iter_barycenter, metric_params={"gamma": gamma}, init=init,
+        ).fit(Xnan),
+        "numba": lambda: SoftDTWKMeans(**common, backend="numba", n_threads=args.threads, dtype="float64").fit(X),
+        "torch": lambda: SoftDTWKMeans(**common, backend="torch", n_threads=args.torch_threads,
+                                       dtype=args.dtype).fit(X),
+    }
+    # the three fits take turns, so that each round sees about the same load on
+    # the shared machine; the ratios are medians of the per-round ratios
+    walls = {name: [] for name in fits}
+    cpus = {name: [] for name in fits}
+    models = {}
+    for _ in range(repeat):
+        for name, fit in fits.items():
+            models[name], w, c = timed(fit)
+            walls[name].append(w)
+            cpus[name].append(c)
+    t_ts, c_ts = float(np.median(walls["tslearn"])), float(np.median(cpus["tslearn"]))
+    ts = models["tslearn"]
     in_ts = score(ts.cluster_centers_)
     print(f"tslearn TimeSeriesKMeans:        {t_ts:8.3f} s wall {c_ts:8.3f} s CPU  {ts.n_iter_:2d} iterations  "
           f"inertia {in_ts:.6f}")
@@ -164,17 +182,20 @@ def compare_kmeans(X, gamma, args, title, max_iter, repeat):
                tslearn_cpu_s=c_ts, tslearn_inertia=in_ts)
     for backend, threads, dtype in (("numba", args.threads, "float64"),
                                     ("torch", args.torch_threads, args.dtype)):
-        model, t, c = timed(lambda: SoftDTWKMeans(**common, backend=backend, n_threads=threads,
-                                                  dtype=dtype).fit(X), repeat=repeat, stat="median")
+        model = models[backend]
+        t, c = float(np.median(walls[backend])), float(np.median(cpus[backend]))
+        ratio = float(np.median(np.array(walls["tslearn"]) / np.array(walls[backend])))
+        ratio_cpu = float(np.median(np.array(cpus["tslearn"]) / np.array(cpus[backend])))
         inertia = score(model.cluster_centers_)
         rel = (inertia - in_ts) / abs(in_ts)
         th = f"{threads} thread(s)" if threads != "auto" else f"auto = {default_threads()} thread(s)"
         print(f"agser {backend:<5} ({dtype}, {th}): {t:8.3f} s wall {c:8.3f} s CPU  {model.n_iter_:2d} iterations  "
-              f"inertia {inertia:.6f}  -> x{t_ts / t:.1f} wall, x{c_ts / c:.1f} CPU vs tslearn; "
+              f"inertia {inertia:.6f}  -> x{ratio:.1f} wall, x{ratio_cpu:.1f} CPU vs tslearn; "
               f"inertia {100 * rel:+.3f} % of |tslearn| ({'equal or better' if inertia <= in_ts + 1e-9 * abs(in_ts) else 'worse'})")
         fig.update({f"{backend}_s": t, f"{backend}_cpu_s": c, f"{backend}_inertia": inertia,
-                    f"{backend}_speedup_wall": t_ts / t, f"{backend}_speedup_cpu": c_ts / c,
+                    f"{backend}_speedup_wall": ratio, f"{backend}_speedup_cpu": ratio_cpu,
                     f"{backend}_inertia_rel_diff": rel})
+    print(f"(load average now {os.getloadavg()[0]:.2f})")
     return fig
 
 
@@ -198,6 +219,23 @@ def compile_cost():
     return out
 
 
+def long_section(args, figures, finish=True):
+    """Issue 11's bar: long synthetic segments, numba against tslearn."""
+    lo, hi = (int(v) for v in args.long_frames.split(":"))
+    long_X = synthetic_segments(args.long_n, seed=args.seed + 7, frames=(lo, hi))
+    fig = compare_kmeans(long_X, 1.0, args, f"long segments: {args.long_n} synthetic segments of {lo}-{hi} "
+                         f"frames x 24 (issue 11's bar: numba >= 30x tslearn, inertia equal or better)",
+                         args.max_iter, 1 if args.quick else args.repeat)
+    met = fig["numba_speedup_wall"] >= 30 and fig["numba_inertia"] <= fig["tslearn_inertia"] + 1e-9 * abs(
+        fig["tslearn_inertia"])
+    print(f"long-segment ratio (tslearn wall / agser numba wall): x{fig['numba_speedup_wall']:.1f}; "
+          f"bar {'met' if met else 'NOT met'}")
+    figures["long"] = fig
+    if finish and args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2))
+    return 0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", choices=("default", "synthetic"), default="default")
@@ -217,6 +255,7 @@ def main(argv=None):
     ap.add_argument("--long-n", type=int, default=600, help="segments of the long-segment comparison")
     ap.add_argument("--long-frames", default="6:20", help="their frames A:B")
     ap.add_argument("--skip-long", action="store_true", help="leave out the long-segment comparison")
+    ap.add_argument("--only-long", action="store_true", help="only the long-segment comparison")
     ap.add_argument("--quick", action="store_true",
                     help="fixed set: max_iter 3 and one fit each; long set: one fit each")
     ap.add_argument("--full", action="store_true", help="also fit 100,000 segments and time the compilation")
@@ -249,6 +288,8 @@ def main(argv=None):
         return a, b
 
     figures = {}
+    if args.only_long:
+        args.data = "synthetic"
     if args.data == "default":
         pool, desc, run_gamma = default_run_segments()
     else:
@@ -268,6 +309,8 @@ def main(argv=None):
     init = kmeanspp_init(X, args.k, gamma, args.seed)
 
     # 1. pairwise throughput
+    if args.only_long:
+        return long_section(args, figures)
     print(f"\n== pairwise soft-DTW: the fixed set x {args.k} centres ==")
     n_pairs = len(X) * len(init)
     cdist_soft_dtw(Xnan[:3], init[:2], gamma=gamma)  # numba compilation outside the timing
@@ -288,16 +331,7 @@ def main(argv=None):
 
     # 3. long segments: the bar of issue 11
     if not args.skip_long:
-        lo, hi = frames(args.long_frames)
-        long_X = synthetic_segments(args.long_n, seed=args.seed + 7, frames=(lo, hi))
-        fig = compare_kmeans(long_X, 1.0, args, f"long segments: {args.long_n} synthetic segments of {lo}-{hi} "
-                             f"frames x 24 (issue 11's bar: numba >= 30x tslearn, inertia equal or better)",
-                             args.max_iter, 1 if args.quick else args.repeat)
-        met = fig["numba_speedup_wall"] >= 30 and fig["numba_inertia"] <= fig["tslearn_inertia"] + 1e-9 * abs(
-            fig["tslearn_inertia"])
-        print(f"long-segment ratio (tslearn wall / agser numba wall): x{fig['numba_speedup_wall']:.1f}; "
-              f"bar {'met' if met else 'NOT met'}")
-        figures["long"] = fig
+        long_section(args, figures, finish=False)
 
     # 4. 100k segments
     if args.full:
