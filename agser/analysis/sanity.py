@@ -190,8 +190,9 @@ def plot_sanity(segments, frames, clusters, panels=SANITY_PANELS, max_segments=2
         for cl in clusters
         for co in corpora
     ]
-    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=9, frameon=False)
+    if not fig.get_constrained_layout():  # the book's style lays figures out itself
+        fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
 
 
@@ -234,7 +235,8 @@ def plot_centres(centres, ncols=5, labels=None, frames=("first", "middle", "last
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_title(labels[i] if labels is not None else f"cluster {i}", fontsize=9)
-    fig.tight_layout()
+    if not fig.get_constrained_layout():  # the book's style lays figures out itself
+        fig.tight_layout()
     return fig
 
 

@@ -23,11 +23,8 @@ def book_style():
 
     import matplotlib
 
-    # Two notices that are no fault of a page and would print as stderr on it: a figure
-    # function that calls tight_layout on a figure with this style's constrained layout
-    # (tight_layout then wins), and tqdm (imported by librosa through pooch) finding no
-    # notebook widgets for progress bars the book never shows.
-    warnings.filterwarnings("ignore", message="The figure layout has changed to tight")
+    # tqdm (imported by librosa through pooch) finds no notebook widgets for progress bars
+    # the book never shows, and says so on stderr: a notice that is no fault of a page.
     warnings.filterwarnings("ignore", message="IProgress not found")
     matplotlib.rcParams.update({
         "figure.dpi": 100, "savefig.dpi": 100, "figure.figsize": (PAGE_WIDTH, 3.6),
