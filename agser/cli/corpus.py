@@ -59,6 +59,42 @@ def add_arguments(parser):
     parser.add_argument("--emotion-map", action="append", default=[], metavar="CSV=LABEL",
                         help="csv: relabel an emotion value, e.g. ang=anger (repeatable)")
     parser.add_argument("--corpus", default=None, help="value of the corpus column")
+    parser.add_argument("--landmarks-dir", default=None, metavar="DIR",
+                        help="any kind: folder of OpenFace CSVs named <utterance_id>.csv (searched "
+                             "recursively) -> landmarks_path")
+    parser.add_argument("--alignments-dir", default=None, metavar="DIR",
+                        help="any kind: folder of TextGrids named <utterance_id>.TextGrid, e.g. an MFA "
+                             "output folder (searched recursively) -> alignment_path")
+
+
+#: ``--<flag>``: (manifest column, file suffix, what reads it when a file is missing).
+ATTACHED = {"landmarks_dir": ("landmarks_path", ".csv", "extract.landmarks: auto runs dlib on their video"),
+            "alignments_dir": ("alignment_path", ".TextGrid",
+                               "extract.aligner: auto runs pocketsphinx on their audio")}
+
+
+def attach(manifest, args, out=print):
+    """Fill ``landmarks_path`` / ``alignment_path`` from ``--landmarks-dir`` / ``--alignments-dir``.
+
+    An utterance without a file keeps its column as the adapter left it
+    (empty): a tool that failed on a few clips does not stop the manifest,
+    and the extraction falls back to the built-in detector or aligner on them.
+    How many were found is printed, with the first missing ones.
+    """
+    from agser.corpora.manifest import attach_files
+
+    for flag, (column, suffix, fallback) in ATTACHED.items():
+        folder = getattr(args, flag, None)
+        if folder is None:
+            continue
+        manifest = attach_files(manifest, column, folder, suffix, missing="empty", recursive=True)
+        empty = manifest.loc[manifest[column] == "", "utterance_id"].tolist()
+        line = f"{column}: {len(manifest) - len(empty)} of {len(manifest)} utterances have a file in {folder}"
+        if empty:
+            line += (f"; {len(empty)} have none (first: {', '.join(e + suffix for e in empty[:3])}): "
+                     f"{fallback}")
+        out(line)
+    return manifest
 
 
 def options(args):
@@ -102,6 +138,7 @@ def run(args):
         manifest = build_manifest(args.kind, args.root, **opts)
     except ParameterError as exc:
         raise ParameterError(as_flags(exc)) from exc
+    manifest = attach(manifest, args)
     path = write_manifest(manifest, args.out)
     counts = manifest["emotion"].replace("", "(unlabelled)").value_counts()
     print(f"{len(manifest)} utterances, {manifest['speaker'].nunique()} speakers -> {path}")

@@ -18,6 +18,7 @@ __all__ = [
     "read_manifest",
     "write_manifest",
     "make_manifest",
+    "attach_files",
 ]
 
 #: Required columns, in order. Extra columns are kept as they are.
@@ -204,3 +205,96 @@ def write_manifest(df, path, relative=True):
     out.to_csv(tmp, index=False)
     os.replace(tmp, path)
     return path
+
+
+def attach_files(manifest, column, folder, suffix, missing="error", recursive=False):
+    """Fill a path column from a folder of per-utterance files named ``<utterance_id><suffix>``.
+
+    The way to add what another tool wrote to a corpus manifest: OpenFace's
+    ``FeatureExtraction -out_dir DIR`` writes ``DIR/<video stem>.csv`` and the
+    Montreal Forced Aligner ``DIR/<audio stem>.TextGrid`` (in sub-folders
+    mirroring its input corpus, hence ``recursive``); the CREMA-D and
+    MSP-IMPROV adapters' utterance ids are those stems.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        A manifest (:func:`validate_manifest`).
+    column : str
+        The column to fill (``landmarks_path``, ``alignment_path``, ...); its
+        name must end in ``_path``, so that :func:`write_manifest` and
+        :func:`read_manifest` treat it as a path.
+    folder : str or Path
+        Where the files are.
+    suffix : str
+        What follows the utterance id in a file's name (``".csv"``, ``".TextGrid"``).
+    missing : {"error", "empty"}
+        An utterance without a file: raise (naming how many and the first
+        few expected files), or leave its column empty (a new column) or as
+        it was.
+    recursive : bool
+        Look in the sub-folders of ``folder`` too. A name found twice is an
+        error (naming both files).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A validated copy of ``manifest`` with ``column`` holding the absolute
+        path of each utterance's file.
+
+    Raises
+    ------
+    ParameterError
+        ``folder`` is not a folder, ``column`` or ``missing`` is not allowed,
+        an utterance has no file (``missing="error"``), or a name is found
+        twice.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "u1.TextGrid").write_text("")
+    >>> m = make_manifest([{"utterance_id": u, "corpus": "c", "speaker": "s", "audio_path": f"{u}.wav"}
+    ...                    for u in ("u1", "u2")])
+    >>> out = attach_files(m, "alignment_path", folder, ".TextGrid", missing="empty")
+    >>> [pathlib.Path(p).name if p else "" for p in out["alignment_path"]]
+    ['u1.TextGrid', '']
+    >>> attach_files(m, "alignment_path", folder, ".TextGrid")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    agser.errors.ParameterError: alignment_path: 1 of 2 utterances have no file <utterance_id>.TextGrid in '...': ...u2.TextGrid
+    """
+    df = validate_manifest(manifest)
+    if not str(column).endswith("_path"):
+        raise ParameterError(f"column={column!r} must be a path column (a name ending in '_path')")
+    if missing not in ("error", "empty"):
+        raise ParameterError(f"missing={missing!r} must be 'error' or 'empty'")
+    if not suffix:
+        raise ParameterError(f"suffix={suffix!r} must be the end of the file names, e.g. '.csv'")
+    root = Path(folder).expanduser()
+    if not root.is_dir():
+        raise ParameterError(f"{column}: folder {str(folder)!r} is not a folder")
+    root = root.resolve()
+    found = {}
+    walk = os.walk(root) if recursive else [(str(root), None, os.listdir(root))]
+    for base, _, names in walk:
+        for name in names:
+            if not name.endswith(suffix) or name.startswith("."):
+                continue
+            path = os.path.join(base, name)
+            if not os.path.isfile(path):
+                continue
+            if name in found:
+                raise ParameterError(f"{column}: {name!r} is found twice under {str(root)!r}: "
+                                     f"{found[name]} and {path}")
+            found[name] = path
+    paths = [found.get(f"{uid}{suffix}") for uid in df["utterance_id"]]
+    absent = [uid for uid, p in zip(df["utterance_id"], paths) if p is None]
+    if absent and missing == "error":
+        shown = ", ".join(str(root / f"{uid}{suffix}") for uid in absent[:3])
+        more = f" and {len(absent) - 3} more" if len(absent) > 3 else ""
+        raise ParameterError(f"{column}: {len(absent)} of {len(df)} utterances have no file "
+                             f"<utterance_id>{suffix} in {str(root)!r}: {shown}{more}")
+    old = df[column].fillna("").astype(str) if column in df.columns else pd.Series("", index=df.index)
+    df[column] = [p if p is not None else o for p, o in zip(paths, old)]
+    return validate_manifest(df)
