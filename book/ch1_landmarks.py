@@ -57,7 +57,7 @@ from IPython.display import Markdown, display
 from agser.analysis.landmarks import (FILLED, LEFT, coverage_statement, example_utterances, failure_summary,
                                       landmark_quality, reason_kinds, source_statement)
 from agser.gestures import DEFAULT_MAX_GAP
-from agser.plot import book_style, glue_values, plot_confidence, plot_faces, plot_mouth_pixels
+from agser.plot import book_style, glue_values, page_table, plot_confidence, plot_faces, plot_mouth_pixels
 from agser.run import Run
 
 book_style()
@@ -88,7 +88,7 @@ display(Markdown(source_statement(run, manifest, has_video)))
 # reason.
 
 # %%
-display(quality.astype(object).T)
+display(page_table(quality.astype(object).T))
 if len(lm_failures):
     display(lm_failures[["utterance_id", "reason"]])
 
@@ -141,10 +141,10 @@ plot_confidence(landmarks, dict(zip(manifest["utterance_id"], manifest["corpus"]
 
 # %%
 if len(failures):
-    display(failure_summary(failures))
+    display(page_table(failure_summary(failures), index=False))
 if len(dropped):
-    display(dropped.groupby(reason_kinds(dropped["reason"]).rename("reason (n: a number)")).size()
-            .rename("segments dropped").sort_values(ascending=False).to_frame())
+    display(page_table(dropped.groupby(reason_kinds(dropped["reason"]).rename("reason (n: a number)")).size()
+                       .rename("segments dropped").sort_values(ascending=False).reset_index(), index=False))
 display(Markdown(coverage_statement(quality, has_video)))
 
 # %% [markdown]

@@ -60,8 +60,8 @@ from agser.analysis.landmarks import reason_kinds
 from agser.analysis.segmentation import (aligner_statements, angle_range, boundary_table, extraction_summary,
                                          extraction_totals, vowel_segment_table)
 from agser.gestures import align_to_eyes, eye_angle
-from agser.plot import (book_style, glue_values, plot_boundary_errors, plot_cut_trajectory, plot_eye_alignment,
-                        plot_phone_alignment, plot_phone_counts)
+from agser.plot import (book_style, glue_values, page_table, plot_boundary_errors, plot_cut_trajectory,
+                        plot_eye_alignment, plot_phone_alignment, plot_phone_counts)
 from agser.run import Run
 
 book_style()
@@ -131,7 +131,7 @@ if ex["audio"] is not None:
 # %%
 plot_cut_trajectory(lm.timestamps, ex["mouth"], ex_segments, lm.frame_rate)
 plt.show()
-display(ex_segments[["phone", "ipa", "start", "end", "frame_start", "n_frames"]].round(3).reset_index(drop=True))
+display(page_table(ex_segments[["phone", "ipa", "start", "end", "frame_start", "n_frames"]], digits=3, index=False))
 
 # %% [markdown]
 # ## Segments of the whole run
@@ -144,8 +144,8 @@ display(ex_segments[["phone", "ipa", "start", "end", "frame_start", "n_frames"]]
 # %%
 plot_phone_counts(segments)
 plt.show()
-display(vowel_segment_table(segments))
-display(extraction_summary(summary, segments).astype(object).T)
+display(page_table(vowel_segment_table(segments)))
+display(page_table(extraction_summary(summary, segments).astype(object).T))
 
 # %% [markdown]
 # ## How good is the built-in aligner?
@@ -162,10 +162,10 @@ display(extraction_summary(summary, segments).astype(object).T)
 
 # %%
 if boundaries is not None:
-    display(boundaries.rename(columns=lambda c: c.replace("_", " ")))
+    display(page_table(boundaries.rename(columns=lambda c: c.replace("_", " ")), digits=1))
     plot_boundary_errors([e for errs in ev["phones"]["phone_errors"].dropna() for e in errs]);
 if len(ev["words"]):
-    display(ev["words"].set_index("utterance_id"))
+    display(page_table(ev["words"], digits=1, index=False))
 
 # %% [markdown]
 # ## What failed, and why
@@ -178,10 +178,10 @@ if len(ev["words"]):
 
 # %%
 if len(failures):
-    display(failures.set_index("utterance_id"))
+    display(page_table(failures, index=False))
 if len(dropped):
-    display(dropped.groupby(reason_kinds(dropped["reason"]).rename("reason (n: a number)")).size()
-            .rename("segments").to_frame())
+    display(page_table(dropped.groupby(reason_kinds(dropped["reason"]).rename("reason (n: a number)")).size()
+                       .rename("segments").reset_index(), index=False))
 
 # %% [markdown]
 # ## Summary

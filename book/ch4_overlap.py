@@ -21,9 +21,9 @@
 # common to both (a 25 % threshold). This chapter does the same with this run's cluster
 # model, beside the paper's tables.
 #
-# 1. How `Sim` is read, checked on the paper's own numbers
+# 1. How Sim is read, checked on the paper's own numbers
 # 2. Per-cluster overlap, beside the paper's
-# 3. `Sim` per vowel, and the ceiling that sampling noise sets
+# 3. Sim per vowel, and the ceiling that sampling noise sets
 # 4. Emotion-specific overlap, beside the paper's
 #
 # ## Prerequisites
@@ -45,7 +45,7 @@ from IPython.display import display
 from agser.analysis.glance import emotion_row, overlap_row
 from agser.analysis.overlap import overlap_analysis
 from agser.analysis.tables import paired_cells
-from agser.plot import book_style, glue_values, plot_table_pair
+from agser.plot import book_style, glue_values, page_table, plot_table_pair
 from agser.run import Run
 
 book_style()
@@ -58,7 +58,7 @@ glue_values({**ov["findings"], "overlap_agrees": overlap_row(ov["findings"])["ag
              "emotion_agrees": emotion_row(ov["findings"])["agrees"]})
 
 # %% [markdown]
-# ## How `Sim` is read
+# ## How Sim is read
 #
 # The paper's slide gives, for a vowel and the $K$ clusters common to the two corpora,
 #
@@ -79,7 +79,7 @@ glue_values({**ov["findings"], "overlap_agrees": overlap_row(ov["findings"])["ag
 # a point for the other vowels:
 
 # %%
-display(ov["check"].round(1))
+display(page_table(ov["check"], digits=1))
 
 # %% [markdown]
 # ## Per-cluster overlap, beside the paper's
@@ -92,13 +92,13 @@ display(ov["check"].round(1))
 # behind our shares, per corpus and vowel:
 
 # %%
-display(ov["counts"])
-display(paired_cells(ov["table"], ov["paper_clusters"], columns=ov["phones"], fmt="{:.0f}"))
+display(page_table(ov["counts"]))
+display(page_table(paired_cells(ov["table"], ov["paper_clusters"], columns=ov["phones"], fmt="{:.0f}")))
 plot_table_pair(ov["table"], ov["paper_clusters"][ov["phones"]], titles=(f"ours ({run}, k = {ag['k']})", "paper (k = 10)"),
                 label="$s_i$ (%)", row_label=lambda c: f"cluster {c}");
 
 # %% [markdown]
-# ## `Sim` per vowel, and a ceiling
+# ## Sim per vowel, and a ceiling
 #
 # In the paper every vowel has common clusters ({glue:text}`paper_common_lo` to
 # {glue:text}`paper_common_hi` per vowel). Here {glue:text}`shared`
@@ -115,7 +115,7 @@ plot_table_pair(ov["table"], ov["paper_clusters"][ov["phones"]], titles=(f"ours 
 # corpus's segments, so for whole corpora the ceiling is if anything higher.
 
 # %%
-display(ov["beside"].join(ov["ceiling"].drop(columns="across corpora")).round(1))
+display(page_table(ov["beside"].join(ov["ceiling"].drop(columns="across corpora")), digits=1))
 
 # %% [markdown]
 # Across corpora $\mathrm{Sim}$ is below the within-corpus ceiling by
@@ -133,11 +133,11 @@ display(ov["beside"].join(ov["ceiling"].drop(columns="across corpora")).round(1)
 # common cluster).
 
 # %%
-display(paired_cells(ov["emotion"], ov["paper_emotions"], columns=ov["phones"]))
+display(page_table(paired_cells(ov["emotion"], ov["paper_emotions"], columns=ov["phones"], fmt="{:.0f}")))
 plot_table_pair(ov["emotion"].reindex(ov["paper_emotions"].index), ov["paper_emotions"][ov["phones"]], vmin=40,
                 titles=(f"ours ({run})", "paper"), label=r"$\mathrm{Sim}$ (%)")
 plt.show()
-display(ov["best"])
+display(page_table(ov["best"]))
 
 # %% [markdown]
 # Averaged over the vowels that have a common cluster, our highest emotion-specific

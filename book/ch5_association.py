@@ -46,7 +46,7 @@ from IPython.display import display
 
 from agser.analysis.association import association_display, association_findings
 from agser.analysis.glance import association_row
-from agser.plot import book_style, glue_values, plot_association
+from agser.plot import book_style, glue_values, page_table, plot_association
 from agser.run import Run
 
 book_style()
@@ -66,7 +66,7 @@ glue_values({**f, **{k: a[k] for k in ("layer", "k_ag", "k_acoustic", "n_cluster
 # %% [markdown]
 # ## The acoustic cluster model, and the choice of layer
 #
-# A segment's embedding is the mean of the encoder frames (`{glue:text}`encoder``,
+# A segment's embedding is the mean of the encoder frames (encoder {glue:text}`encoder`,
 # {glue:text}`n_layers_enc` layers) whose centre lies inside the phone's span;
 # {glue:text}`n_segments` of the {glue:text}`n_clustered` clustered segments have one
 # ({glue:text}`n_lost` lost with {glue:text}`n_failed_utterances` utterances whose audio
@@ -79,7 +79,7 @@ glue_values({**f, **{k: a[k] for k in ("layer", "k_ag", "k_acoustic", "n_cluster
 # next sections on each layer, with 200 shuffles.
 
 # %%
-display(a["per_layer"].round(3))
+display(page_table(a["per_layer"], digits=3))
 
 # %% [markdown]
 # Used below: layer **{glue:text}`layer`** (`acoustic.association.layer`). The layer whose
@@ -116,7 +116,7 @@ plot_association(a["segments"], drawn, a["k_ag"], a["k_acoustic"]);
 # as concentrated as the data; the smallest it can be is {glue:text}`p_min:.4f`.
 
 # %%
-display(association_display(a["result"], drawn + ["neutral", "all"]))
+display(page_table(association_display(a["result"], drawn + ["neutral", "all"])))
 
 # %% [markdown]
 # By the entropy, the association is significant ($p < 0.05$) for
@@ -135,7 +135,7 @@ display(association_display(a["result"], drawn + ["neutral", "all"]))
 # within each (emotion, corpus) block, keeping that split.
 
 # %%
-display(association_display(a["strict"], drawn + ["neutral", "all"]))
+display(page_table(association_display(a["strict"], drawn + ["neutral", "all"])))
 
 # %% [markdown]
 # Against it the entropy is significant for **{glue:text}`n_sig_strict` of
@@ -152,6 +152,6 @@ display(association_display(a["strict"], drawn + ["neutral", "all"]))
 # - **Differs**: the paper reads its panels by eye and gives no number; here the effect
 #   has a size (entropy {glue:text}`entropy:.3f` against {glue:text}`entropy_null:.3f`
 #   shuffled) and a test, and depends on the encoder layer.
-# - **Why**: the acoustic features are the run's encoder (`{glue:text}`encoder``), not the
+# - **Why**: the acoustic features are the run's encoder ({glue:text}`encoder`), not the
 #   paper's wav2vec 2.0, and segments of a few frames carry little acoustic detail; this
 #   association is what the anchoring of [chapter 6](ch6_ser.ipynb) has to work with.

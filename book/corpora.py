@@ -64,7 +64,8 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from agser.analysis import corpora as measures
-from agser.plot import book_style, glue_values, plot_channel, plot_example_utterance, plot_pose, plot_vowel_shapes
+from agser.plot import (book_style, glue_values, page_table, plot_channel, plot_example_utterance, plot_pose,
+                        plot_vowel_shapes)
 from agser.run import Run
 
 book_style()
@@ -87,14 +88,16 @@ display(Markdown(measures.corpora_statement(run, manifest, r.is_simulated(), r.p
 #
 # On the simulated corpora every speaker says every emotion in turn, so both corpora are
 # balanced over speakers and emotions, and speaker ids start with the corpus code (`C` or
-# `I`): no speaker is in both corpora. On a real corpus the tables show what it holds. The
-# last table gives durations in seconds; {glue:text}`n_audio_failed` utterances without
+# `I`): no speaker is in both corpora. On a real corpus the tables show what it holds: the
+# utterances per corpus and emotion, the fewest and most utterances a speaker has of each
+# emotion, and the corpora's sizes and durations (in seconds); {glue:text}`n_audio_failed` utterances without
 # usable audio are left out of the audio measures (listed below it when there are any).
 
 # %%
-display(counts)
-display(pd.crosstab([manifest["corpus"], manifest["speaker"]], manifest["emotion"]))
-display(measures.corpus_summary(manifest, m["durations"]).round(2).astype(object).T)
+display(page_table(counts))
+display(page_table(pd.crosstab([manifest["corpus"], manifest["speaker"]], manifest["emotion"])
+                   .groupby(level="corpus").agg(["min", "max"])))
+display(page_table(measures.corpus_summary(manifest, m["durations"]).astype(object).T, digits=2))
 if len(m["failures"]):
     display(m["failures"].set_index("utterance_id"))
 
@@ -114,7 +117,7 @@ if len(m["failures"]):
 if len(shapes):
     plot_vowel_shapes(shapes)
     plt.show()
-    display(measures.vowel_midpoints(shapes).round(3))
+    display(page_table(measures.vowel_midpoints(shapes), digits=3))
 
 # %% [markdown]
 # ## One utterance: the spectrogram and the formants its articulation drives
@@ -144,7 +147,7 @@ if example is not None:
 plot_channel(manifest, m["features"], m["spectra"]);
 plot_pose(pose)
 plt.show()
-display(measures.pose_summary(pose).round(3))
+display(page_table(measures.pose_summary(pose), digits=3))
 
 # %% [markdown]
 # ## How hard is the emotion task?
@@ -168,7 +171,8 @@ if diff is None:
     display(Markdown("Fewer than two speakers with one of the four emotions in a corpus: no "
                      "speaker-independent check is possible on this run."))
 else:
-    display(diff.round(1))
+    display(page_table(diff.rename(columns={"uar_corpus_normalised": "uar, corpus-normalised"}), digits=1,
+                       index=False))
     display(Markdown(measures.difficulty_statement(measures.difficulty_summary(diff), len(manifest),
                                                    manifest["speaker"].nunique())))
 

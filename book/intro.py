@@ -44,7 +44,7 @@ from IPython.display import Markdown, display
 from agser.analysis.provenance import chapter_list, provenance_table, run_settings
 from agser.analysis.tables import paper_uar_table
 from agser.book import load_run, toc_chapters
-from agser.plot import glue_values
+from agser.plot import glue_values, page_table
 from agser.run import find_root
 
 root = find_root()
@@ -96,7 +96,7 @@ glue_values({"best_ci": best["C->I"], "best_ic": best["I->C"], "n_chapters": len
 # run's; C = CREMA-D, I = MSP-IMPROV):
 
 # %%
-display(paper.style.format("{:.2f}", na_rep="–"))
+display(page_table(paper, digits=2))
 
 # %% [markdown]
 # In the paper's table the best cross-corpus method is **{glue:text}`best_ci`** for C->I
@@ -189,7 +189,7 @@ display(Markdown(chapter_list(root, toc_chapters(root))))
 
 # %%
 spec = load_run(run, root)
-display(provenance_table(run, spec, root))
+display(page_table(provenance_table(run, spec, root)))
 display(Markdown(run_settings(spec)))
 
 # %% [markdown]

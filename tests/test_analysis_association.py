@@ -48,4 +48,6 @@ def test_findings_count_significant_emotions_and_name_the_layers():
     assert f["p_min"] == 0.005 and f["entropy"] < f["entropy_null"]
     shown = association_display(result, ["happiness", "sadness", "fear"])
     assert list(shown.index) == ["happiness", "sadness"]  # an emotion without segments is left out
-    assert list(shown.columns) == ["segments", "entropy", "shuffled", "p", "n90", "n90 shuffled", "p (n90)"]
+    assert list(shown.columns) == ["segments", "entropy", "shuffled", "p", "n90 (shuffled)", "p (n90)"]
+    assert shown.loc["happiness", "n90 (shuffled)"] == "{:.2f} ({:.2f})".format(
+        result.loc["happiness", "n_cover"], result.loc["happiness", "n_cover_null"])

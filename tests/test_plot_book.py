@@ -122,14 +122,13 @@ def test_example_utterance_figure_on_a_simulated_utterance():
     assert [t.get_text() for t in fig.axes[0].get_legend().texts] == ["F1", "F2", "F3"]
 
 
-def test_book_style_quiets_the_two_notices_a_page_would_print():
+def test_book_style_quiets_the_tqdm_notice_a_page_would_print():
     import warnings
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("default")
         plot.book_style()
         warnings.warn("IProgress not found. Please update jupyter and ipywidgets.")
-        warnings.warn("The figure layout has changed to tight", UserWarning)
         warnings.warn("something else")
     assert [str(w.message) for w in caught] == ["something else"]
     assert matplotlib.rcParams["legend.fontsize"] >= 10 and matplotlib.rcParams["xtick.labelsize"] >= 10

@@ -389,9 +389,9 @@ def association_display(result, emotions):
     Returns
     -------
     pandas.DataFrame
-        Index emotion; ``segments``, ``entropy``, ``shuffled``, ``p``, ``n90``,
-        ``n90 shuffled``, ``p (n90)`` (rounded; the shuffled entropy with its
-        standard deviation).
+        Index emotion; ``segments``, ``entropy``, ``shuffled`` (the shuffled
+        entropy with its standard deviation), ``p``, ``n90 (shuffled)``, ``p
+        (n90)``, rounded.
 
     Examples
     --------
@@ -399,7 +399,7 @@ def association_display(result, emotions):
     ...                   "p_entropy": [0.01], "n_cover": [2.0], "n_cover_null": [2.5], "p_n_cover": [0.2]},
     ...                  index=["anger"])
     >>> association_display(r, ["anger"]).loc["anger"].tolist()
-    [10, '0.500', '0.600 ± 0.010', '0.01', '2.00', '2.50', '0.2']
+    [10, '0.500', '0.600 ± 0.010', '0.01', '2.00 (2.50)', '0.2']
     """
     rows = {}
     for e in emotions:
@@ -408,7 +408,7 @@ def association_display(result, emotions):
         r = result.loc[e].astype(float)
         rows[e] = {"segments": int(r["n_segments"]), "entropy": f"{r['entropy']:.3f}",
                    "shuffled": f"{r['entropy_null']:.3f} ± {r['entropy_null_sd']:.3f}", "p": f"{r['p_entropy']:.2g}",
-                   "n90": f"{r['n_cover']:.2f}", "n90 shuffled": f"{r['n_cover_null']:.2f}",
+                   "n90 (shuffled)": f"{r['n_cover']:.2f} ({r['n_cover_null']:.2f})",
                    "p (n90)": f"{r['p_n_cover']:.2g}"}
     out = pd.DataFrame(rows).T
     out.index.name = "emotion"

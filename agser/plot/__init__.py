@@ -6,7 +6,7 @@ colour maps annotate every cell in a colour readable on it
 (:func:`annotate_heatmap`).
 """
 
-from agser.plot.style import annotate_heatmap, book_style, glue_values, heatmap
+from agser.plot.style import annotate_heatmap, book_style, glue_values, heatmap, page_table
 from agser.plot.ser import plot_contrasts, plot_training
 from agser.plot.association import plot_association
 from agser.plot.corpora import corpus_colours, plot_channel, plot_example_utterance, plot_pose, plot_vowel_shapes
@@ -20,7 +20,7 @@ from agser.plot.segmentation import (
     plot_phone_counts,
 )
 
-__all__ = ["annotate_heatmap", "book_style", "glue_values", "heatmap", "plot_contrasts", "plot_training",
+__all__ = ["annotate_heatmap", "book_style", "glue_values", "heatmap", "page_table", "plot_contrasts", "plot_training",
            "plot_association", "corpus_colours", "plot_channel", "plot_example_utterance", "plot_pose",
            "plot_vowel_shapes", "draw_face", "plot_confidence", "plot_faces", "plot_mouth_pixels",
            "plot_table_pair", "plot_boundary_errors", "plot_cut_trajectory", "plot_eye_alignment",

@@ -94,10 +94,13 @@ def plot_example_utterance(example, wav, sr=16000):
     axes[0].set_ylim(0, 5000)
     axes[0].set_ylabel("Hz")
     axes[0].legend(loc="upper right", ncol=3, framealpha=0.8)
-    axes[0].set_title(f"{example['speaker'].speaker_id}, {example['emotion']}: \"{example['text']}\"", fontsize=11)
+    axes[0].set_title(f"{example['speaker'].speaker_id}, {example['emotion']}: \"{example['text']}\"", fontsize=11,
+                      pad=20)
     for label, start, end in al.phones[["label", "start", "end"]].itertuples(index=False):
         axes[0].axvline(start, color="w", lw=0.3, alpha=0.5)
-        axes[0].text((start + end) / 2, 4650, arpabet_to_ipa(label), color="w", ha="center", fontsize=10)
+        # the phones above the spectrogram, where nothing else is drawn
+        axes[0].text((start + end) / 2, 1.01, arpabet_to_ipa(label), ha="center", va="bottom", fontsize=10,
+                     transform=axes[0].get_xaxis_transform())
     for name in ("jaw", "spread", "round", "closure"):
         axes[1].plot(tr["time"], tr[name], label=name)
     lm = example["landmarks"]
@@ -106,7 +109,8 @@ def plot_example_utterance(example, wav, sr=16000):
     axes[1].plot(lm.timestamps, opening * 2, "k.", ms=4, label="2 × opening / IPD")
     axes[1].set_xlabel("time (s)")
     axes[1].set_ylabel("articulation")
-    axes[1].legend(ncol=3, loc="upper right", fontsize=10, framealpha=0.8)
+    handles, labels = axes[1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=5, fontsize=10)
     return fig
 
 

@@ -120,7 +120,7 @@ def plot_cut_trajectory(times, mouth, segments, frame_rate):
     ax.set_ylim(top=1.16 * label_y)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("IPD units")
-    ax.legend(loc="lower right", ncol=2)
+    ax.legend(loc="center right", ncol=2)
     return fig
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["PAGE_WIDTH", "book_style", "heatmap", "annotate_heatmap", "glue_values"]
+__all__ = ["PAGE_WIDTH", "book_style", "heatmap", "annotate_heatmap", "glue_values", "page_table"]
 
 #: Width of a full-page figure, inches (about the book's text column at 100 dpi).
 PAGE_WIDTH = 7.5
@@ -107,3 +107,41 @@ def glue_values(values):
         if isinstance(value, np.generic):
             value = value.item()
         glue(name, value, display=False)
+
+
+def page_table(table, digits=None, na="–", index=True):
+    """A table as a page shows it: cells spaced apart, numbers rounded, missing values a dash.
+
+    pandas' own HTML leaves narrow numeric columns touching each other in the
+    book's theme; this Styler keeps the theme's table look (``class="dataframe"``)
+    with room between the columns.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+    digits : int, optional
+        Decimals of the floating-point columns (default: pandas' own display).
+    na : str
+        Shown for a missing value.
+    index : bool
+        Show the index (False: a plain numbered index is left out).
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> html = page_table(pd.DataFrame({"a": [1.234, None]}), digits=1).to_html()
+    >>> "1.2" in html and "–" in html and "padding" in html
+    True
+    """
+    formats = {}
+    if digits is not None:
+        formats = {c: f"{{:.{int(digits)}f}}" for c in table.columns if table[c].dtype.kind == "f"}
+    styler = (table.style.format(formats, na_rep=na)
+              .set_table_attributes('class="dataframe"')
+              .set_table_styles([{"selector": "td, th", "props": "padding: 0.2em 0.75em;"},
+                                 {"selector": "td", "props": "text-align: right;"}]))
+    return styler if index else styler.hide(axis="index")
