@@ -409,11 +409,14 @@ def _i64(a):
 
 # ------------------------------------------------------------ lanes of pairs
 @njit(**_JIT)
-def _row_values(dot, f, col, xf, yn, g, T, prev, cur, left, inv_gamma):
+def _row_values(dot, f, gi, xf, yn, g, T, prev, cur, left, inv_gamma):
     """Row ``f`` of the programme for every lane: ``cur[1:T+1]`` from ``prev``.
 
     The cost of frame ``f`` with frame ``j`` of lane ``c`` of group ``g`` is
-    ``xf + yn[g, j, c] - 2 dot[f, col + j * L + c]`` (clipped at 0). The row
+    ``xf + yn[g, j, c] - 2 dot[f, gi, j, c]`` (clipped at 0; ``dot`` is 4-D so
+    that every index but the lane's is fixed in the lanes loop: a flat
+    ``j * L + c`` index, which numba would wrap if negative, made LLVM gather
+    the lanes one by one). The row
     written and the row read are separate buffers and the left neighbour is
     carried in its own (L,) buffer: were they slices of one array, LLVM could
     not prove the lanes loop free of overlapping loads and stores and would
@@ -428,9 +431,8 @@ def _row_values(dot, f, col, xf, yn, g, T, prev, cur, left, inv_gamma):
         # column 0 of every row after the first is the border
         cur[0, c] = -_INF
     for j in range(1, T + 1):
-        base = col + (j - 1) * L
         for c in range(L):
-            dd = max(xf + yn[g, j - 1, c] - 2.0 * dot[f, base + c], 0.0)
+            dd = max(xf + yn[g, j - 1, c] - 2.0 * dot[f, gi, j - 1, c], 0.0)
             m, s, _, _, _ = _softmin_weights(prev[j - 1, c], prev[j, c], left[c])
             v = m + _log(s) - dd * inv_gamma
             cur[j, c] = v
@@ -457,17 +459,16 @@ def _dp_lanes_task(X, lx, Yf, yn, ly, ty, gamma, i0, i1, g0, g1, budget, out):
     cur = np.empty((Ty + 1, L))
     left = np.empty(L)
     width = Ty * L
-    rb = max(1, min(i1 - i0, (1 << 16) // (Tx * width)))
-    gb = max(1, min(g1 - g0, (1 << 16) // (rb * Tx * width)))
+    rb = max(1, min(i1 - i0, budget // (Tx * width)))
+    gb = max(1, min(g1 - g0, budget // (rb * Tx * width)))
     for a in range(i0, i1, rb):
         b = min(i1, a + rb)
         Xa = X[a:b].reshape(((b - a) * Tx, d))
         for h in range(g0, g1, gb):
             h1 = min(g1, h + gb)
-            dot = np.dot(Xa, Yf[h:h1].reshape(((h1 - h) * width, d)).T)
+            dot = np.dot(Xa, Yf[h:h1].reshape(((h1 - h) * width, d)).T).reshape(((b - a) * Tx, h1 - h, Ty, L))
             for g in range(h, h1):
                 T = ty[g]
-                col = (g - h) * width
                 for i in range(a, b):
                     for c in range(L):
                         prev[0, c] = 0.0
@@ -478,7 +479,7 @@ def _dp_lanes_task(X, lx, Yf, yn, ly, ty, gamma, i0, i1, g0, g1, budget, out):
                         xf = 0.0
                         for k in range(d):
                             xf += X[i, r, k] * X[i, r, k]
-                        _row_values(dot, (i - a) * Tx + r, col, xf, yn, g, T, prev, cur, left, inv_gamma)
+                        _row_values(dot, (i - a) * Tx + r, g - h, xf, yn, g, T, prev, cur, left, inv_gamma)
                         prev, cur = cur, prev
                     for c in range(L):
                         out[i, g, c] = -gamma * prev[ly[g, c], c]
@@ -607,7 +608,7 @@ def pairwise_lanes(X, lx, lanes, gamma, n_threads=None):
 
 
 @njit(**_JIT)
-def _row_weights(dot, f, col, xf, yn, g, T, prev, cur, side, W0, W1, W2, inv_gamma):
+def _row_weights(dot, f, gi, xf, yn, g, T, prev, cur, side, W0, W1, W2, inv_gamma):
     """:func:`_row_values` that also stores each cell's three soft-min weights (``W*[j, c]``).
 
     At LLVM's default width (512 bits measured no faster here).
@@ -617,9 +618,8 @@ def _row_weights(dot, f, col, xf, yn, g, T, prev, cur, side, W0, W1, W2, inv_gam
         side[c] = -_INF
         cur[0, c] = -_INF
     for j in range(1, T + 1):
-        base = col + (j - 1) * L
         for c in range(L):
-            dd = max(xf + yn[g, j - 1, c] - 2.0 * dot[f, base + c], 0.0)
+            dd = max(xf + yn[g, j - 1, c] - 2.0 * dot[f, gi, j - 1, c], 0.0)
             m, s, ea, eb, ec = _softmin_weights(prev[j - 1, c], prev[j, c], side[c])
             v = m + _log(s) - dd * inv_gamma
             cur[j, c] = v
@@ -631,26 +631,25 @@ def _row_weights(dot, f, col, xf, yn, g, T, prev, cur, side, W0, W1, W2, inv_gam
 
 
 @njit(**_JIT)
-def _row_alignments(Enext, Ecur, side, W0n, W1n, W2, mask, seed, T, E, col, rs):
+def _row_alignments(Enext, Ecur, side, W0n, W1n, W2, mask, seed, T, E, rs):
     """Row i of the expected alignment, ``Ecur``, from row i + 1, ``Enext``.
 
     ``E[i, j] = E[i+1, j+1] W0[i+1, j+1] + E[i+1, j] W1[i+1, j] + E[i, j+1] W2[i, j+1]``
     (the weight of (i, j) in each successor's soft-min), times ``mask`` (0
     after a lane's end), plus ``seed`` (1 at a lane's end cell on the last
-    row). Also written to ``E[col + (j-1) L + c]``, and added to ``rs`` (per lane).
+    row). Also written to ``E[j - 1, c]``, and added to ``rs`` (per lane).
     """
     L = side.shape[0]
     for c in range(L):
         side[c] = 0.0
         Ecur[T + 1, c] = 0.0
     for j in range(T, 0, -1):
-        base = col + (j - 1) * L
         for c in range(L):
             e = (Enext[j + 1, c] * W0n[j + 1, c] + Enext[j, c] * W1n[j, c] + side[c] * W2[j + 1, c]) * mask[j, c]
             e += seed[j, c]
             Ecur[j, c] = e
             side[c] = e
-            E[base + c] = e
+            E[j - 1, c] = e
             rs[c] += e
 
 
@@ -682,9 +681,9 @@ def _barycentre_task(C, Xl, yn, ll, tg, gamma, c0, g0, g1, grad):
             s2 += x[i, kk] * x[i, kk]
         cn[i] = s2
     frames = Xl[g0:g1].reshape(((g1 - g0) * width, d))
-    dot = np.dot(x, frames.T)
-    # the alignments of all the groups, (Tc, groups * T * L), 0 after each group's longest
-    E = np.zeros((Tc, (g1 - g0) * width))
+    dot = np.dot(x, frames.T).reshape((Tc, g1 - g0, T, L))
+    # the alignments of all the groups, 0 after each group's longest
+    E = np.zeros((Tc, g1 - g0, T, L))
     prev = np.empty((T + 1, L))
     cur = np.empty((T + 1, L))
     side = np.empty(L)
@@ -704,14 +703,14 @@ def _barycentre_task(C, Xl, yn, ll, tg, gamma, c0, g0, g1, grad):
     acc = 0.0
     for g in range(g0, g1):
         Tg = tg[g]
-        col = (g - g0) * width
+        gi = g - g0
         for c in range(L):
             prev[0, c] = 0.0
         for j in range(1, Tg + 1):
             for c in range(L):
                 prev[j, c] = -_INF
         for i in range(1, Tc + 1):
-            _row_weights(dot, i - 1, col, cn[i - 1], yn, g, Tg, prev, cur, side, W0[i], W1[i], W2[i], inv_gamma)
+            _row_weights(dot, i - 1, gi, cn[i - 1], yn, g, Tg, prev, cur, side, W0[i], W1[i], W2[i], inv_gamma)
             prev, cur = cur, prev
         for c in range(L):
             if ll[g, c] > 0:
@@ -725,9 +724,9 @@ def _barycentre_task(C, Xl, yn, ll, tg, gamma, c0, g0, g1, grad):
                 Enext[j, c] = 0.0
         for i in range(Tc, 0, -1):
             _row_alignments(Enext, Ecur, side, W0[i + 1], W1[i + 1], W2[i], mask, seed if i == Tc else zero,
-                            Tg, E[i - 1], col, rs[i - 1])
+                            Tg, E[i - 1, gi], rs[i - 1])
             Enext, Ecur = Ecur, Enext
-    M = np.dot(E, frames)
+    M = np.dot(E.reshape((Tc, (g1 - g0) * width)), frames)
     for i in range(Tc):
         rsum = 0.0
         for c in range(L):
