@@ -163,9 +163,10 @@ def to_padded(dataset, dtype=np.float64):
     else:
         series = []
         for idx, s in enumerate(dataset):
-            if np.iscomplexobj(s):
+            s = np.asarray(s)
+            if s.dtype.kind == "c":
                 raise ParameterError(f"Complex data not supported (series {idx} is complex)")
-            s = np.asarray(s, dtype=dtype)
+            s = s.astype(dtype, copy=False)
             if s.ndim == 1:
                 s = s[:, None]
             if s.ndim != 2:
@@ -191,13 +192,18 @@ def to_padded(dataset, dtype=np.float64):
         if nonempty.any():
             series_lengths[nonempty] = np.maximum.reduceat(np.where(ok, frame + 1, 0), (np.cumsum(raw) - raw)[nonempty])
         keep = frame < series_lengths[owner]
-        kept = flat[keep]
+        # lists of arrays rarely carry NaN padding: then every frame is kept, without a copy
+        every = bool(keep.all())
+        kept = flat if every else flat[keep]
         if np.isnan(kept).any():
             raise ParameterError("NaN inside a series (only trailing NaN padding is allowed)")
         if np.isinf(kept).any():
             raise ParameterError("a series holds an infinite value (inf)")
-        X = np.zeros((len(series), max(int(series_lengths.max()), 1), d), dtype=dtype)
-        X[owner[keep], frame[keep]] = kept
+        T = max(int(series_lengths.max()), 1)
+        X = np.zeros((len(series), T, d), dtype=dtype)
+        # rows of the (n * T, d) view: one index per frame, not a pair of them
+        rows = owner * T + frame
+        X.reshape(-1, d)[rows if every else rows[keep]] = kept
     if len(X) == 0:
         raise ParameterError("dataset is empty")
     if np.any(series_lengths < 1):

@@ -486,35 +486,49 @@ def _dp_lanes_task(X, lx, Yf, yn, ly, ty, gamma, i0, i1, g0, g1, budget, out):
 
 
 @njit(**_JIT)
-def _scatter_lanes(X, rows, dest, Xl):
-    """``Xl[g, j * L + c] = X[rows[q], j]`` for the series q at lane slot ``dest[q] = g * L + c``."""
+def _gather_lanes(X, xn, src, Xl, yn):
+    """``Xl[g, j * L + c] = X[src[g * L + c], j]`` and ``yn[g, j, c] = xn[...]`` (zeros where ``src`` is -1).
+
+    Written in the order of ``Xl``, frame by frame (the reads are frames of
+    ``d`` numbers in any order): one pass over the output, which need not be
+    zeroed first.
+    """
     T, d = X.shape[1], X.shape[2]
-    L = Xl.shape[1] // T
-    for q in range(rows.shape[0]):
-        g, c = dest[q] // L, dest[q] % L
+    G, L = yn.shape[0], yn.shape[2]
+    for g in range(G):
         for j in range(T):
-            for k in range(d):
-                Xl[g, j * L + c, k] = X[rows[q], j, k]
+            for c in range(L):
+                q = src[g * L + c]
+                row = Xl[g, j * L + c]
+                if q >= 0:
+                    row[:] = X[q, j]
+                    yn[g, j, c] = xn[q, j]
+                else:
+                    row[:] = 0.0
+                    yn[g, j, c] = 0.0
 
 
 def _lanes_of(Y, ly, lanes):
     """Y (m, T, d) as groups of ``lanes`` series, sorted by length.
 
     Returns ``Yf`` (G, T * lanes, d) (frames ordered frame, lane; the empty
-    lanes of the last group hold zeros), ``ly_g`` (G, lanes) (0 on empty
-    lanes), and ``slot`` (m,): the flat group * lanes + lane position of each
-    series.
+    lanes of the last group hold zeros), ``yn`` (G, T, lanes) their squared
+    norms, ``ly_g`` (G, lanes) (0 on empty lanes), and ``slot`` (m,): the flat
+    group * lanes + lane position of each series.
     """
     m, T, d = Y.shape
     order = np.argsort(ly, kind="stable")
     G = -(-m // lanes)
-    Yf = np.zeros((G, T * lanes, d))
-    _scatter_lanes(Y, order.astype(np.int64), np.arange(m, dtype=np.int64), Yf)
+    src = np.full(G * lanes, -1, dtype=np.int64)
+    src[:m] = order
+    Yf = np.empty((G, T * lanes, d))
+    yn = np.empty((G, T, lanes))
+    _gather_lanes(Y, np.einsum("ntd,ntd->nt", Y, Y), src, Yf, yn)
     ls = np.zeros(G * lanes, dtype=np.int64)
     ls[:m] = ly[order]
     slot = np.empty(m, dtype=np.int64)
     slot[order] = np.arange(m)
-    return Yf, ls.reshape(G, lanes), slot
+    return Yf, yn, ls.reshape(G, lanes), slot
 
 
 def pairwise(X, lx, Y, ly, gamma, n_threads=None):
@@ -581,9 +595,7 @@ def lane_set(Y, ly, lanes=_MAX_LANES):
     """
     Y, ly = _f64(Y), _i64(ly)
     Ty = int(ly.max())
-    Yf, ly_g, slot = _lanes_of(Y if Y.shape[1] == Ty else np.ascontiguousarray(Y[:, :Ty]), ly, lanes)
-    G = len(ly_g)
-    yn = np.einsum("gfd,gfd->gf", Yf, Yf).reshape(G, Ty, lanes)
+    Yf, yn, ly_g, slot = _lanes_of(Y if Y.shape[1] == Ty else np.ascontiguousarray(Y[:, :Ty]), ly, lanes)
     ly_read = np.maximum(ly_g, 1)
     return Yf, yn, ly_read, ly_read.max(axis=1).astype(np.int64), slot
 
@@ -779,13 +791,16 @@ def barycentre_plan(X, lx, labels, k, rows=None, lanes=None):
     lab_s = labels[order]
     rank = np.arange(M) - start[lab_s]
     flat = (first[lab_s] + rank // L) * L + rank % L
-    Xl = np.zeros((G, T * L, d))
-    _scatter_lanes(X if X.shape[1] == T else np.ascontiguousarray(X[:, :T]), rows[order], flat, Xl)
+    src = np.full(G * L, -1, dtype=np.int64)
+    src[flat] = rows[order]
+    Xl = np.empty((G, T * L, d))
+    yn = np.empty((G, T, L))
+    Xs = X if X.shape[1] == T else np.ascontiguousarray(X[:, :T])
+    _gather_lanes(Xs, np.einsum("ntd,ntd->nt", Xs, Xs), src, Xl, yn)
     ls = np.zeros(G * L, dtype=np.int64)
     ls[flat] = lm[order]
     ll = ls.reshape(G, L)
     gc = np.repeat(np.arange(k, dtype=np.int64), groups)
-    yn = np.einsum("gfd,gfd->gf", Xl, Xl).reshape(G, T, L)
     return Xl, yn, ll, gc, np.maximum(ll.max(axis=1), 1).astype(np.int64)
 
 
