@@ -120,7 +120,7 @@ def page_table(table, digits=None, na="–", index=True):
     ----------
     table : pandas.DataFrame
     digits : int, optional
-        Decimals of the floating-point columns (default: pandas' own display).
+        Decimals of every floating-point value (default: 6 significant digits).
     na : str
         Shown for a missing value.
     index : bool
@@ -136,12 +136,21 @@ def page_table(table, digits=None, na="–", index=True):
     >>> html = page_table(pd.DataFrame({"a": [1.234, None]}), digits=1).to_html()
     >>> "1.2" in html and "–" in html and "padding" in html
     True
+    >>> "100.000" in page_table(pd.DataFrame({"x": [100.0, "n"]}, dtype=object)).to_html()
+    False
     """
-    formats = {}
-    if digits is not None:
-        formats = {c: f"{{:.{int(digits)}f}}" for c in table.columns if table[c].dtype.kind == "f"}
-    styler = (table.style.format(formats, na_rep=na)
+    import pandas as pd
+
+    def cell(v):
+        # floats (also those of object columns, as in a transposed table) rounded; the rest as is
+        if isinstance(v, (float, np.floating)):
+            if not np.isfinite(v):
+                return na
+            return f"{v:.{int(digits)}f}" if digits is not None else f"{v:.6g}"
+        return na if v is None or v is pd.NA else v
+
+    styler = (table.style.format(cell)
               .set_table_attributes('class="dataframe"')
-              .set_table_styles([{"selector": "td, th", "props": "padding: 0.2em 0.75em;"},
+              .set_table_styles([{"selector": "td, th", "props": "padding: 0.2em 0.6em;"},
                                  {"selector": "td", "props": "text-align: right;"}]))
     return styler if index else styler.hide(axis="index")
