@@ -8,6 +8,11 @@ Two checks:
   ``agser book`` build newer than every source it was built from, is checked the
   same way, page by page, against the figures its executed notebooks hold.
 
+On the built default book, each page must also read well: at most 15 lines
+of code shown (the rest folded behind "Show code cell source"), every table
+within the text column, no stderr block, formulas typeset where the chapter
+has them (chapters 4, 6, 7), and the glance page linking the chapters.
+
 Both skip, saying why, when Chromium, chromedriver or selenium is missing
 (``make browser`` installs Debian's ``chromium`` and ``chromium-driver``). The
 second also skips when there is no current build; after ``make book``, run
@@ -218,13 +223,18 @@ def _default_build_is_current():
     return None
 
 
-def test_built_default_book_pages_load_with_their_figures(browser, serve):
+def _require_current_build():
+    """Skip (saying why) unless REPO/_build/html is a current build; fail instead under AGSER_REQUIRE_BUILT_BOOK=1."""
     reason = _default_build_is_current()
     if reason:
         # After `make book` (CI), AGSER_REQUIRE_BUILT_BOOK=1 turns the skip into a failure.
         if os.environ.get("AGSER_REQUIRE_BUILT_BOOK") == "1":
             pytest.fail(reason)
         pytest.skip(reason)
+
+
+def test_built_default_book_pages_load_with_their_figures(browser, serve):
+    _require_current_build()
     base = serve(REPO / "_build" / "html")
     names = toc_chapters(REPO, REPO / RUN_DIR / "_toc.yml")
     info = json.loads((REPO / "_build" / "html" / BUILD_INFO).read_text())
@@ -237,3 +247,94 @@ def test_built_default_book_pages_load_with_their_figures(browser, serve):
     # the figures their notebooks hold.
     if "corpora" in names:
         assert _notebook_facts(REPO / RUN_DIR / "corpora.ipynb")[1] >= 1, "corpora has no figure"
+
+
+#: At most this many lines of code may show on a page (outside folded toggles).
+MAX_CODE_LINES = 15
+#: Chapters whose pages must hold typeset formulas.
+FORMULA_CHAPTERS = ("ch4_overlap", "ch6_ser", "ch7_ablation")
+
+_PAGE_FACTS = """
+const article = document.querySelector('article.bd-article') || document.querySelector('article');
+const style = getComputedStyle(article);
+const column = article.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+const folded = el => { for (; el; el = el.parentElement) { if (el.tagName === 'DETAILS' && !el.open) return true; }
+                       return false; };
+const shown = el => !folded(el) && el.getClientRects().length > 0;
+let code = 0;
+for (const pre of article.querySelectorAll('.cell_input pre')) {
+  if (shown(pre)) code += pre.innerText.replace(/\\n+$/, '').split('\\n').length;
+}
+const tables = Array.from(article.querySelectorAll('table')).filter(shown).map(t => ({
+  width: Math.round(t.getBoundingClientRect().width),
+  head: (t.innerText || '').trim().split('\\n')[0].slice(0, 60)}));
+return {column: column, code: code, tables: tables,
+        stderr: article.querySelectorAll('.output.stderr, .cell_output .stderr').length,
+        formulas: document.querySelectorAll('mjx-container').length,
+        raw_math: (article.innerText.match(/\\$\\$/g) || []).length,
+        links: Array.from(article.querySelectorAll('a.reference.internal')).map(a => a.getAttribute('href'))};
+"""
+
+
+def page_facts(driver, base, name, wait_for_formulas=False):
+    """Open _run/NAME.html and measure it (after MathJax where formulas are expected)."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(f"{base}{RUN_DIR}/{name}.html")
+    if wait_for_formulas:
+        try:
+            WebDriverWait(driver, 30).until(
+                lambda d: d.execute_script("return document.querySelectorAll('mjx-container').length") > 0)
+        except TimeoutException:
+            pass  # reported by the caller, with the page's other facts
+    return driver.execute_script(_PAGE_FACTS)
+
+
+def page_problems(name, facts):
+    """What a reader would stumble on in one page's facts (empty when none)."""
+    problems = []
+    if facts["code"] > MAX_CODE_LINES:
+        problems.append(f"{facts['code']} lines of code shown (at most {MAX_CODE_LINES})")
+    for t in facts["tables"]:
+        if t["width"] > facts["column"] + 1:
+            problems.append(f"table {t['head']!r} is {t['width']} px wide, the text column {facts['column']:.0f} px")
+    if facts["stderr"]:
+        problems.append(f"{facts['stderr']} stderr output block(s)")
+    if name in FORMULA_CHAPTERS and not facts["formulas"]:
+        problems.append("no formula typeset by MathJax")
+    if facts["raw_math"]:
+        problems.append(f"{facts['raw_math']} raw '$$' left in the text")
+    return [f"{name}: {p}" for p in problems]
+
+
+def test_page_problems_are_found():
+    # the rules of the check itself, on facts a page could have
+    good = {"column": 676, "code": 2, "tables": [{"width": 600, "head": "a"}], "stderr": 0, "formulas": 3,
+            "raw_math": 0, "links": []}
+    assert page_problems("ch4_overlap", good) == []
+    bad = {**good, "code": 16, "tables": [{"width": 747, "head": "wide"}], "stderr": 1, "formulas": 0, "raw_math": 2}
+    assert page_problems("ch4_overlap", bad) == [
+        "ch4_overlap: 16 lines of code shown (at most 15)",
+        "ch4_overlap: table 'wide' is 747 px wide, the text column 676 px",
+        "ch4_overlap: 1 stderr output block(s)", "ch4_overlap: no formula typeset by MathJax",
+        "ch4_overlap: 2 raw '$$' left in the text"]
+    assert page_problems("corpora", {**good, "formulas": 0}) == []
+
+
+def test_built_default_book_pages_read_well(browser, serve):
+    _require_current_build()
+    from agser.analysis.glance import CLAIMS
+
+    base = serve(REPO / "_build" / "html")
+    names = toc_chapters(REPO, REPO / RUN_DIR / "_toc.yml")
+    assert "glance" in names, f"the built book has no glance page: {names}"
+    problems, facts = [], {}
+    for name in names:
+        facts[name] = page_facts(browser, base, name, wait_for_formulas=name in FORMULA_CHAPTERS)
+        problems += page_problems(name, facts[name])
+    assert problems == [], "\n".join(problems)
+    # the glance page links every chapter that holds one of its claims
+    linked = {re.sub(r"\.html(#.*)?$", "", h.split("/")[-1]) for h in facts["glance"]["links"]}
+    wanted = {chapter for _, _, chapter in CLAIMS if chapter in names}
+    assert wanted <= linked, f"the glance page does not link {sorted(wanted - linked)}"

@@ -25,7 +25,7 @@ __all__ = ["CLAIMS", "AGREES", "elbow_row", "sanity_row", "overlap_row", "emotio
 CLAIMS = (
     ("elbow", "k = 10 AG clusters, chosen by the elbow", "ch3_clustering"),
     ("sanity", "Sanity check: two clusters differ, the two corpora look alike within one", "ch3_clustering"),
-    ("overlap", "Cross-corpus overlap: every vowel has common clusters, Sim about 70-77", "ch4_overlap"),
+    ("overlap", "Cross-corpus overlap: every vowel has clusters common to both corpora, with a high Sim", "ch4_overlap"),
     ("emotion", "Emotion-specific overlap: some vowels overlap more under some emotions", "ch4_overlap"),
     ("association", "AG-acoustic association: an AG cluster's segments fall in few acoustic clusters",
      "ch5_association"),

@@ -40,13 +40,9 @@ def paired_cells(ours, paper, rows=None, columns=None, fmt="{:.1f}", sep=" / ", 
     >>> paired_cells(a, b)["i"].tolist()
     ['1.0 / 3.0', '2.0 / –']
     """
-    def union(first, second):
-        return list(first) + [x for x in second if x not in set(first)]
+    from agser.analysis.paper import side_by_side
 
-    rows = list(rows) if rows is not None else union(paper.index, ours.index)
-    columns = list(columns) if columns is not None else union(paper.columns, ours.columns)
-    a = ours.reindex(index=rows, columns=columns)
-    b = paper.reindex(index=rows, columns=columns)
+    both = side_by_side(ours, paper, rows=rows, columns=columns)
 
     def cell(x):
         try:
@@ -54,9 +50,9 @@ def paired_cells(ours, paper, rows=None, columns=None, fmt="{:.1f}", sep=" / ", 
         except (TypeError, ValueError):
             return str(x)
 
-    out = pd.DataFrame({c: [f"{cell(x)}{sep}{cell(y)}" for x, y in zip(a[c], b[c])] for c in columns}, index=rows)
-    out.index.name = ours.index.name or paper.index.name
-    return out
+    columns = list(dict.fromkeys(c for c, _ in both.columns))
+    return pd.DataFrame({c: [f"{cell(x)}{sep}{cell(y)}" for x, y in zip(both[(c, "ours")], both[(c, "paper")])]
+                         for c in columns}, index=both.index)
 
 
 def paper_uar_table():
