@@ -409,20 +409,24 @@ def _i64(a):
 
 # ------------------------------------------------------------ lanes of pairs
 @njit(**_JIT)
-def _row_values(dot, f, gi, xf, yn, g, T, prev, cur, left, inv_gamma):
+def _row_values(dot, f, gi, xf, yn, g, T, prev, cur, left, inv_gamma, W0=None, W1=None, W2=None):
     """Row ``f`` of the programme for every lane: ``cur[1:T+1]`` from ``prev``.
 
     The cost of frame ``f`` with frame ``j`` of lane ``c`` of group ``g`` is
     ``xf + yn[g, j, c] - 2 dot[f, gi, j, c]`` (clipped at 0; ``dot`` is 4-D so
     that every index but the lane's is fixed in the lanes loop: a flat
     ``j * L + c`` index, which numba would wrap if negative, made LLVM gather
-    the lanes one by one). The row
-    written and the row read are separate buffers and the left neighbour is
-    carried in its own (L,) buffer: were they slices of one array, LLVM could
-    not prove the lanes loop free of overlapping loads and stores and would
-    leave it scalar (measured: 2-5x slower). For the same reason it is a
-    function of its own, not inlined into the loops where the rows swap
-    places (measured: inlined, 3.6x slower).
+    the lanes one by one). With ``W0, W1, W2`` (the barycentre's backward
+    pass needs them), each cell's three soft-min weights are stored in
+    ``W*[j, c]``; numba compiles the call without them separately, the
+    stores left out.
+
+    The row written and the row read are separate buffers and the left
+    neighbour is carried in its own (L,) buffer: were they slices of one
+    array, LLVM could not prove the lanes loop free of overlapping loads and
+    stores and would leave it scalar (measured: 2-5x slower). For the same
+    reason it is a function of its own, not inlined into the loops where the
+    rows swap places (measured: inlined, 3.6x slower).
     """
     _prefer_wide_vectors()
     L = left.shape[0]
@@ -433,10 +437,15 @@ def _row_values(dot, f, gi, xf, yn, g, T, prev, cur, left, inv_gamma):
     for j in range(1, T + 1):
         for c in range(L):
             dd = max(xf + yn[g, j - 1, c] - 2.0 * dot[f, gi, j - 1, c], 0.0)
-            m, s, _, _, _ = _softmin_weights(prev[j - 1, c], prev[j, c], left[c])
+            m, s, ea, eb, ec = _softmin_weights(prev[j - 1, c], prev[j, c], left[c])
             v = m + _log(s) - dd * inv_gamma
             cur[j, c] = v
             left[c] = v
+            if W0 is not None:
+                r = 1.0 / s
+                W0[j, c] = ea * r
+                W1[j, c] = eb * r
+                W2[j, c] = ec * r
 
 
 @njit(**_JIT)
@@ -620,29 +629,6 @@ def pairwise_lanes(X, lx, lanes, gamma, n_threads=None):
 
 
 @njit(**_JIT)
-def _row_weights(dot, f, gi, xf, yn, g, T, prev, cur, side, W0, W1, W2, inv_gamma):
-    """:func:`_row_values` that also stores each cell's three soft-min weights (``W*[j, c]``).
-
-    At LLVM's default width (512 bits measured no faster here).
-    """
-    L = side.shape[0]
-    for c in range(L):
-        side[c] = -_INF
-        cur[0, c] = -_INF
-    for j in range(1, T + 1):
-        for c in range(L):
-            dd = max(xf + yn[g, j - 1, c] - 2.0 * dot[f, gi, j - 1, c], 0.0)
-            m, s, ea, eb, ec = _softmin_weights(prev[j - 1, c], prev[j, c], side[c])
-            v = m + _log(s) - dd * inv_gamma
-            cur[j, c] = v
-            side[c] = v
-            r = 1.0 / s
-            W0[j, c] = ea * r
-            W1[j, c] = eb * r
-            W2[j, c] = ec * r
-
-
-@njit(**_JIT)
 def _row_alignments(Enext, Ecur, side, W0n, W1n, W2, mask, seed, T, E, rs):
     """Row i of the expected alignment, ``Ecur``, from row i + 1, ``Enext``.
 
@@ -722,7 +708,7 @@ def _barycentre_task(C, Xl, yn, ll, tg, gamma, c0, g0, g1, grad):
             for c in range(L):
                 prev[j, c] = -_INF
         for i in range(1, Tc + 1):
-            _row_weights(dot, i - 1, gi, cn[i - 1], yn, g, Tg, prev, cur, side, W0[i], W1[i], W2[i], inv_gamma)
+            _row_values(dot, i - 1, gi, cn[i - 1], yn, g, Tg, prev, cur, side, inv_gamma, W0[i], W1[i], W2[i])
             prev, cur = cur, prev
         for c in range(L):
             if ll[g, c] > 0:
