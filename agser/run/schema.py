@@ -128,12 +128,15 @@ SCHEMA = {
         "barycenter_sample": Key(None, int, "members per cluster in a barycentre update (null: all)",
                                  nullable=True),
         "max_iter_barycenter": Key(100, int, "L-BFGS steps per barycentre update (tslearn's 100)"),
-        "backend": Key("torch", str, "soft-DTW implementation", choices=("torch", "tslearn")),
+        "backend": Key("auto", str, "soft-DTW implementation: auto = the fused numba kernels on the CPU, "
+                                    "the batched torch programme on CUDA; tslearn: the reference",
+                       choices=("auto", "numba", "torch", "tslearn")),
         "gestures": Key("speaker-free", str, "gestures clustered: as the paper preprocesses them, or with "
                                              "each speaker's mean mouth shape removed (beyond the paper; "
                                              "chapter 3 shows why it is the default)",
                         choices=("paper", "speaker-free")),
-        "dtype": Key("float32", str, "soft-DTW precision", choices=("float32", "float64")),
+        "dtype": Key("float32", str, "soft-DTW precision of the torch backend (numba computes in float64)",
+                     choices=("float32", "float64")),
     },
     "acoustic": {
         "encoder": Key("logmel", str, "logmel: the built-in log-mel encoder; hf: a Hugging Face "
