@@ -465,6 +465,12 @@ def _write_run_toc(root, chapters):
 MATHJAX_PARTS = ("tex-chtml.js", "output/chtml/fonts/woff-v2", "input/tex/extensions", "ui", "a11y")
 
 
+#: The book's own style sheet (``_config.yml``: ``html_css_files``): myst-nb prints every
+#: glued value in bold, which turns a sentence with a number in it into shouting; a glued
+#: value reads as the prose around it.
+BOOK_CSS = ("agser.css", "span.pasted-text { font-weight: inherit; }\n")
+
+
 def _install_mathjax(static_dir):
     """Copy a local MathJax 3 into ``static_dir/mathjax`` (``_config.yml`` points there).
 
@@ -538,6 +544,7 @@ def _build_html(root, run, chapters, notebooks, timeout, log):
     for name in chapters:
         _page_notebook(notebooks[name], run_dir / f"{name}.ipynb", chapters)
     _install_mathjax(run_dir / "_static")
+    (run_dir / "_static" / BOOK_CSS[0]).write_text(BOOK_CSS[1], encoding="utf-8")
     toc = _write_run_toc(root, chapters)
     html = Path(root) / "_build" / "html"
     # Pages of chapters that an earlier build had and this one has not must not survive.

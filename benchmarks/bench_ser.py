@@ -1,91 +1,68 @@
-"""SER timings on the default run: training time per run, and the whole chapter 6.
+"""SER training time per run, per method, on a run's corpora (default: the default run).
 
 Usage::
 
-    python benchmarks/bench_ser.py            # per-run training times + chapter 6 (papermill)
-    python benchmarks/bench_ser.py --quick    # per-run training times only (C->I, seed 0)
+    python benchmarks/bench_ser.py                 # every method, C->I, seed 0, default run
+    python benchmarks/bench_ser.py --quick         # source-only, AG and Hard-AG only
+    python benchmarks/bench_ser.py --run controls --condition positive
 
-The default run's upstream steps (simulation, extraction, clustering, encoder
-features) come from ``papermill_runs/default/work`` (computed there when
-missing). Training is timed uncached (``run_experiment`` directly). The
-chapter timing executes ``book/ch6_ser.py`` with papermill in a scratch work
-folder that holds a copy of the run's store *without* any ``ser_*`` artifact,
-so every SER step of the chapter (features, 36 runs, sweeps) is computed, while
-the upstream steps other chapters need anyway are not counted twice. Timings
-are wall-clock on whatever else the machine is running: say so when quoting.
+The run's upstream steps (simulation, extraction, clustering, encoder features)
+come from its store (computed there when missing). Training is timed uncached
+(:func:`agser.ser.protocol.run_experiment` directly, in this process, with the
+run's ``ser`` section), wall-clock and CPU. Times are what this machine gives
+while whatever else runs: say so when quoting; the ratio between methods is the
+steadier figure.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
-import tempfile
 import time
-from pathlib import Path
-
-import yaml
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="per-run training times only")
-    ap.add_argument("--work-dir", default=str(REPO / "papermill_runs/default/work"))
+    ap.add_argument("--quick", action="store_true", help="source-only, AG and Hard-AG only")
+    ap.add_argument("--run", default="default")
+    ap.add_argument("--condition", default=None, help="a condition of the run's controls")
+    ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-    from agser.ser.methods import CROSS_METHODS
-    from agser.ser.pipeline import corpus_by_code, gesture_divergence, ser_corpora
-    from agser.ser.train import SERConfig, run_experiment
+    from agser.run import Run
+    from agser.ser.data import corpus_by_code
+    from agser.ser.methods import METHODS
+    from agser.ser.protocol import run_experiment
 
-    config = yaml.safe_load((REPO / "papermill_runs/default/params.yaml").read_text())["parameters"]
-    cfg = SERConfig.from_params(config["ser"])
+    run = Run.named(args.run)
+    if args.condition:
+        run = run.condition_run(args.condition)
     t0 = time.perf_counter()
-    corpora = ser_corpora(config, args.work_dir)
-    print(f"inputs (cached upstream + SER features): {time.perf_counter() - t0:.1f} s")
+    corpora = run.ser_corpora()
     src, tgt = corpus_by_code(corpora, "C"), corpus_by_code(corpora, "I")
-    div = gesture_divergence(config, args.work_dir, src, tgt, cfg.sdtw_gamma)
-    print(f"{'method':12s} {'direction':9s} {'fit_s':>7s} {'total_s':>8s} {'UAR':>6s}")
-    fits = []
-    for method in ("upper-bound", *CROSS_METHODS):
-        t = time.perf_counter()
+    print(f"run {args.run!r}{' condition ' + args.condition if args.condition else ''}: {len(src)} + {len(tgt)} "
+          f"utterances; inputs ready in {time.perf_counter() - t0:.1f} s (cached upstream)")
+    methods = ("source-only", "AG", "Hard-AG") if args.quick else METHODS
+    methods = [m for m in methods if m != "AG-oracle" or run.oracle() is not None]
+    ser = run.params["ser"]
+    print(f"{'method':12s} {'wall_s':>7s} {'cpu_s':>7s} {'epochs':>6s} {'n_train':>7s}")
+    walls = {}
+    for method in methods:
         pair = (tgt, tgt) if method == "upper-bound" else (src, tgt)
-        r = run_experiment(method, *pair, 0, cfg, divergence=div if method == "Hard-AG" else None)
-        fits.append(r["fit_s"])
-        print(f"{method:12s} {'I->I' if method == 'upper-bound' else 'C->I':9s} {r['fit_s']:7.2f} "
-              f"{time.perf_counter() - t:8.2f} {r['uar']:6.1f}")
-    n_runs = (2 * len(CROSS_METHODS) + 2) * len(config["ser"]["seeds"])
-    print(f"mean training time per run: {sum(fits) / len(fits):.2f} s; chapter 6's main table has "
-          f"{n_runs} runs -> ~{n_runs * sum(fits) / len(fits):.0f} s of training")
-    if args.quick:
-        return 0
-
-    import papermill as pm
-
-    scratch = Path(tempfile.mkdtemp(prefix="bench_ser_"))
-    try:
-        store = Path(args.work_dir) / "store"
-        work = scratch / "work"
-        shutil.copytree(store, work / "store",
-                        ignore=lambda d, names: [n for n in names if Path(d) == store and n.startswith("ser_")])
-        extract = Path(args.work_dir) / "extract"
-        if extract.is_dir():
-            shutil.copytree(extract, work / "extract")
-        nb = scratch / "ch6_ser.ipynb"
-        import jupytext
-
-        jupytext.write(jupytext.read(REPO / "book/ch6_ser.py"), nb)
-        params = {**config, "run": "default", "work_dir": str(work), "tables_dir": str(scratch / "tables"),
-                  "repo_root": str(REPO)}
-        t = time.perf_counter()
-        pm.execute_notebook(str(nb), str(scratch / "out.ipynb"), parameters=params, cwd=str(REPO),
-                            progress_bar=False, kernel_name="python3")
-        print(f"chapter 6 (all SER steps uncached, upstream cached): {time.perf_counter() - t:.1f} s")
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        w, c = time.perf_counter(), time.process_time()
+        r = run_experiment(method, *pair, args.seed, ser)
+        walls[method] = time.perf_counter() - w
+        print(f"{method:12s} {walls[method]:7.2f} {time.process_time() - c:7.2f} "
+              f"{r['history']['epochs_run']:6d} {r['n_train']:7d}")
+    base = walls.get("source-only")
+    if base:
+        print("relative to source-only: " + ", ".join(f"{m} {t / base:.1f}x" for m, t in walls.items()))
+    n_runs = len(run.main_runs())
+    mean = sum(walls.values()) / len(walls)
+    print(f"the run's table has {n_runs} runs per condition: ~{n_runs * mean:.0f} s of training at this mean, "
+          f"~{n_runs * mean / max(1, ser['parallel_runs']):.0f} s with ser.parallel_runs={ser['parallel_runs']}")
     return 0
 
 

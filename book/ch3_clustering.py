@@ -48,7 +48,7 @@ from IPython.display import display
 from agser.analysis import choose_sanity_clusters, plot_centres, plot_sanity, viseme_of
 from agser.analysis.sanity import cluster_agreement, sanity_gaps
 from agser.clustering import plot_elbow
-from agser.plot import book_style, glue_values, heatmap
+from agser.plot import book_style, glue_values, heatmap, page_table
 from agser.run import Run
 
 book_style()
@@ -77,7 +77,8 @@ glue_values({"n_segments": len(segments), "n_dropped": ag["n_dropped_nan"], "k":
 # Both are fitted on the same segments with the same choice of k.
 
 # %% tags=["hide-input"]
-display(agreement.round(3).set_index("gestures"))
+display(page_table(agreement.set_index("gestures")[["k", "nmi_speaker", "nmi_phone", "nmi_emotion", "nmi_corpus"]]
+                   .rename(columns=lambda c: c.replace("nmi_", "NMI ")), digits=3))
 
 # %% [markdown]
 # With the paper's preprocessing the clusters agree with the speaker
@@ -116,7 +117,7 @@ pair = choose_sanity_clusters(segments, phones=("ɑ", "i"), n=2)
 plot_sanity(segments, frames, pair)
 plt.show()
 gaps = sanity_gaps(segments, frames, pair)
-display(gaps.round(4))
+display(page_table(gaps, digits=3))
 glue_values({"n_holds": int(gaps["holds"].sum()), "n_panels": int(gaps["holds"].notna().sum())})
 
 # %% [markdown]
@@ -139,7 +140,7 @@ plt.show()
 share = pd.crosstab(segments["cluster"], viseme_of(segments["ipa"]).to_numpy(), normalize="index") * 100
 heatmap(share, vmin=0, vmax=100, label="% of the cluster's segments", title="Viseme classes in each cluster")
 plt.show()
-display(cluster_agreement(segments).round(3))
+display(page_table(cluster_agreement(segments), digits=3))
 
 # %% [markdown]
 # ## Summary

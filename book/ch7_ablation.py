@@ -30,7 +30,11 @@
 # | Concept | Importance | Notes |
 # |---|---|---|
 # | [AG-anchored SER](ch6_ser.ipynb) | Necessary | the protocol and the contrasts |
-# | Soft-DTW divergence | Helpful | $D(x, y) = \mathrm{sdtw}(x, y) - \tfrac12(\mathrm{sdtw}(x, x) + \mathrm{sdtw}(y, y))$ |
+# | Soft-DTW divergence | Helpful | the distance of two gestures, below |
+#
+# Hard-AG's divergence of two gestures $x$ and $y$ (Blondel et al., 2021) is
+#
+# $$D(x, y) = \mathrm{sdtw}(x, y) - \tfrac{1}{2}\left(\mathrm{sdtw}(x, x) + \mathrm{sdtw}(y, y)\right).$$
 
 # %% tags=["parameters"]
 run = "default"
@@ -39,7 +43,7 @@ work_dir = None
 # %%
 from IPython.display import Markdown, display
 
-from agser.plot import book_style, glue_values
+from agser.plot import book_style, glue_values, page_table
 from agser.run import Run
 from agser.ser import report
 
@@ -64,7 +68,7 @@ else:
 
 # %%
 if ready:
-    display(report.paper_beside_ours(report.summary_ci(results), main, methods=["AG", "Hard-AG"]))
+    display(page_table(report.paper_beside_ours(report.summary_ci(results), main, methods=["AG", "Hard-AG"])))
 
 # %% [markdown]
 # ## AG against Hard-AG, every condition
@@ -75,8 +79,8 @@ if ready:
 
 # %%
 if ready:
-    display(contrasts[contrasts["contrast"] == "AG - Hard-AG"].set_index(["condition", "direction"])
-            [["mean", "ci_low", "ci_high", "n_seeds", "p"]].round(2))
+    display(page_table(contrasts[contrasts["contrast"] == "AG - Hard-AG"].set_index(["condition", "direction"])
+                       [["mean", "ci_low", "ci_high", "n_seeds", "p"]], digits=2))
 
 # %% [markdown]
 # ## How the two kinds of anchor train
@@ -88,8 +92,7 @@ if ready:
 # %%
 if ready:
     diag = report.training_diagnostics({t: v for t, v in r.ser_runs(main).items() if t[0] in ("AG", "Hard-AG")})
-    display(diag.groupby(["method", "direction"])[["best_epoch", "anchors_per_step", "triplets_per_step",
-                                                   "common_share_source", "common_share_target"]].mean().round(2))
+    display(page_table(report.diagnostics_summary(diag, by=["method", "direction"]), digits=1))
 
 # %% [markdown]
 # ## Summary

@@ -75,8 +75,6 @@ glue_values({**glance.glance_glue(table), "run": run})
 # run. (The talk's figures are lost from its text; "paper" gives what it states or
 # tabulates.)
 #
-# <style>table span.pasted-text { font-weight: inherit; }</style>
-#
 # | Claim | Paper | This run | Agrees | Chapter |
 # |---|---|---|---|---|
 # | {glue:text}`elbow_claim` | {glue:text}`elbow_paper` | {glue:text}`elbow_ours` | **{glue:text}`elbow_agrees`** | [3](ch3_clustering.ipynb) |

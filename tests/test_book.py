@@ -22,7 +22,7 @@ from agser.run import Run, defaults
 REPO = Path(__file__).resolve().parents[1]
 #: the contract's chapters, in reading order
 CONTRACT_CHAPTERS = [
-    "intro", "corpora", "ch1_landmarks", "ch2_segmentation", "ch3_clustering",
+    "intro", "glance", "corpora", "ch1_landmarks", "ch2_segmentation", "ch3_clustering",
     "ch4_overlap", "ch5_association", "ch6_ser", "ch7_ablation",
 ]
 

@@ -42,7 +42,8 @@ def plot_contrasts(contrasts, conditions=None, ax=None, title=None):
         ax.invert_yaxis()
         ax.set_xlabel("UAR difference (points)")
         ax.set_title(cond if len(conditions) > 1 else (title or cond))
-    axes[0][0].legend(loc="lower right")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=2, frameon=False)
     return fig
 
 

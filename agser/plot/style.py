@@ -153,4 +153,8 @@ def page_table(table, digits=None, na="–", index=True):
               .set_table_attributes('class="dataframe"')
               .set_table_styles([{"selector": "td, th", "props": "padding: 0.2em 0.6em;"},
                                  {"selector": "td", "props": "text-align: right;"}]))
+    # text reads from the left; numbers line up on the right
+    text = [c for c in table.columns if table[c].map(lambda v: isinstance(v, str) and len(v) > 12).any()]
+    if text:
+        styler = styler.set_properties(subset=text, **{"text-align": "left"})
     return styler if index else styler.hide(axis="index")

@@ -30,9 +30,14 @@ from agser.store import code_fingerprint, fingerprint
 
 __all__ = ["SERStages", "SER_CODE", "RESULT_COLUMNS", "DIRECTIONS", "damage_knobs"]
 
-#: Modules whose code shapes SER's cached stages (training, anchors, clusters):
-#: a change to them retrains instead of serving results of an older version.
-SER_CODE = ("agser.ser", "agser.analysis", "agser.clustering", "agser.gestures", "agser.normalize")
+#: Modules whose code shapes SER's cached stages (training, anchors, clusters): a change to
+#: them retrains instead of serving results of an older version. The reporting modules
+#: (agser.ser.report, agser.ser.stats, agser.analysis.glance, ...) are left out on purpose:
+#: a change of wording must not retrain every run.
+SER_CODE = ("agser.ser.data", "agser.ser.estimator", "agser.ser.finetune", "agser.ser.losses", "agser.ser.methods",
+            "agser.ser.metrics", "agser.ser.model", "agser.ser.protocol", "agser.ser.splits",
+            "agser.analysis.overlap", "agser.analysis.oracle", "agser.analysis.selection", "agser.clustering",
+            "agser.gestures", "agser.normalize")
 
 #: Columns of ``tables/ser_results.csv``.
 RESULT_COLUMNS = ("condition", "method", "direction", "seed", "uar", "neutral", "anger", "happy", "sad",

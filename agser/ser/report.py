@@ -14,7 +14,7 @@ from scipy import stats as _st
 
 __all__ = ["summary_ci", "paper_beside_ours", "verdict", "EXPECTED", "control_checks", "format_ci",
            "training_diagnostics", "decide", "main_condition", "oracle_statement", "protocol_table",
-           "paper_ag_margins", "calibration_statement"]
+           "paper_ag_margins", "calibration_statement", "diagnostics_summary"]
 
 #: The expected outcome of each control, stated before its result is computed:
 #: ``(contrast, expectation, reason)`` per condition. ``expectation``: ``"> 0"``
@@ -78,11 +78,11 @@ def summary_ci(results, figure="uar", confidence=0.95):
 
 
 def paper_beside_ours(summary, condition, methods=None):
-    """UAR (%) of each method and direction: ours (mean [95 % CI]) beside the paper's.
+    """UAR (%) of each method: ours (mean [95 % CI]) beside the paper's, by test corpus.
 
-    Rows: methods in the paper's order (and ours it lacks); columns: the four
-    directions C->I, I->C, C->C, I->I as two sub-columns ``ours`` / ``paper``.
-    The upper bound's rows use its within-corpus directions.
+    Rows: methods (the paper's, and ours it lacks); columns: the test corpus,
+    each with ``ours`` / ``paper``. A cross-corpus method tested on I is
+    C->I; the upper bound tested on I is I->I (the same test set).
     """
     from agser.analysis.paper import paper_table
 
@@ -96,8 +96,8 @@ def paper_beside_ours(summary, condition, methods=None):
     rows = []
     for m in methods:
         row = {"method": m}
-        for label, dirs in (("C->I / C->C", ("C->I", "C->C")), ("I->C / I->I", ("I->C", "I->I"))):
-            d = dirs[1] if m == "upper-bound" else dirs[0]
+        for label, cross, within in (("tested on I", "C->I", "I->I"), ("tested on C", "I->C", "C->C")):
+            d = within if m == "upper-bound" else cross
             if (m, d) in ours.index:
                 o = ours.loc[(m, d)]
                 row[(label, "ours")] = f"{o['mean']:.1f} [{o['ci_low']:.1f}, {o['ci_high']:.1f}]" \
@@ -311,3 +311,24 @@ def calibration_statement(calibration, min_gap):
             f"(no strength of the grid added {min_gap:g}; the largest was kept)")
     return (f"Without damage, source-only loses {c['baseline_gap']:.1f} points against the upper bound (speakers "
             f"and sentences differ); a channel damage of {c['chosen']:g} adds {c['added_gap']:.1f} points {tail}.")
+
+
+def diagnostics_summary(diagnostics, by=("method",)):
+    """:func:`training_diagnostics` averaged per method (or ``by``), in narrow, readable columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``best epoch``, ``val UAR`` (held-out source speakers, %), ``anchors / step``,
+        ``triplets / step``, ``anchor share`` (% of segments, source / target).
+    """
+    g = diagnostics.groupby(list(by))
+    out = pd.DataFrame({
+        "best epoch": g["best_epoch"].mean(),
+        "val UAR": g["best_val_uar"].mean(),
+        "anchors / step": g["anchors_per_step"].mean(),
+        "triplets / step": g["triplets_per_step"].mean(),
+        "anchor share": [f"{100 * a:.0f} / {100 * b:.0f}" if np.isfinite(a) else "-"
+                         for a, b in zip(g["common_share_source"].mean(), g["common_share_target"].mean())],
+    })
+    return out
