@@ -87,8 +87,9 @@ display(Markdown(measures.corpora_statement(run, manifest, r.is_simulated(), r.p
 # ## Counts per corpus, emotion and speaker
 #
 # On the simulated corpora every speaker says every emotion in turn, so both corpora are
-# balanced over speakers and emotions, and speaker ids start with the corpus code (`C` or
-# `I`): no speaker is in both corpora. On a real corpus the tables show what it holds: the
+# balanced over speakers and emotions, and no speaker is in both corpora (speaker ids
+# start with the corpus code, `C` or `I`; the paper-standin run renames them as the
+# releases do: actors 1001, 1002, ... and F01, M01, ...). On a real corpus the tables show what it holds: the
 # utterances per corpus and emotion, the fewest and most utterances a speaker has of each
 # emotion, and the corpora's sizes and durations (in seconds); {glue:text}`n_audio_failed` utterances without
 # usable audio are left out of the audio measures (listed below it when there are any).
@@ -128,10 +129,12 @@ if len(shapes):
 # manifest. The true F1-F3 (where the source is voiced) are drawn over the spectrogram of
 # the file; the panel below shows the articulatory trajectories that set them and, at the
 # video frames, the mouth opening measured on the landmarks. (Real corpora have no such
-# tracks: on them this figure is left out.)
+# tracks, and the stand-in's files are renamed as the releases name them: on those runs
+# this figure is left out.)
 
 # %%
-example = measures.regenerate_example(manifest, r.params["data"]) if r.is_simulated() else None
+example = measures.regenerate_example(manifest, r.params["data"]) if r.params["data"]["source"] == "simulate" \
+    else None
 if example is not None:
     plot_example_utterance(*example);
 

@@ -14,6 +14,8 @@ or a hub id under ``HF_HUB_OFFLINE=1`` that is not in the local cache, raises
 
 from __future__ import annotations
 
+import contextlib
+
 import os
 from pathlib import Path
 
@@ -22,6 +24,20 @@ import numpy as np
 from agser.errors import InputError, ParameterError
 
 __all__ = ["HFEncoder"]
+
+
+@contextlib.contextmanager
+def quiet_progress():
+    """transformers' progress bars off for the duration (no "Loading weights" bar in a chapter's output)."""
+    from transformers.utils import logging as hf_logging
+
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
 
 
 def _looks_like_path(name):
@@ -94,8 +110,9 @@ class HFEncoder:
         source = str(path) if local else self.name_or_path
         offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0") or local
         try:
-            config = AutoConfig.from_pretrained(source, local_files_only=offline)
-            model = AutoModel.from_pretrained(source, local_files_only=offline)
+            with quiet_progress():
+                config = AutoConfig.from_pretrained(source, local_files_only=offline)
+                model = AutoModel.from_pretrained(source, local_files_only=offline)
         except (OSError, ValueError) as exc:
             where = "local folder" if local else ("hub id, offline" if offline else "hub id")
             raise ParameterError(

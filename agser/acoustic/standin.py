@@ -133,15 +133,10 @@ def write_standin_wav2vec2(out, hidden_size=32, num_hidden_layers=4, num_attenti
     finally:
         torch.random.set_rng_state(state)  # the caller's random stream is left as it was
     model.eval()
-    from transformers.utils import logging as hf_logging
+    from agser.acoustic.hf import quiet_progress
 
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()  # no "Writing model shards" bar in a chapter's output
-    try:
+    with quiet_progress():  # no "Writing model shards" bar in a chapter's output
         model.save_pretrained(out)
-    finally:
-        if bars:
-            hf_logging.enable_progress_bar()
     # what wav2vec2-base ships: 16 kHz, zero-mean unit-variance waveforms, attention masks
     Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000, padding_value=0.0, do_normalize=True,
                              return_attention_mask=True).save_pretrained(out)

@@ -107,9 +107,14 @@ def _encode_row(row, *, enc_params, sample_rate, dtype="float32"):
     """Worker side of the encoder pass: (n_layers, n_frames, dim) of one row, stored as ``dtype``."""
     from agser.acoustic import load_waveform, make_encoder
 
+    import torch
+
     key = fingerprint(enc_params)
     if key not in _ENCODERS:
-        # one encoder per process: loading a wav2vec2 takes longer than encoding a clip
+        # one encoder per process: loading a wav2vec2 takes longer than encoding a clip; one
+        # torch thread per worker, since the workers already share the cores (two threads each
+        # made a loaded machine 20x slower)
+        torch.set_num_threads(1)
         _ENCODERS[key] = make_encoder(enc_params)
     wave = load_waveform(_audio_source(row), sample_rate)
     return np.ascontiguousarray(_ENCODERS[key].encode(wave), dtype=np.dtype(dtype))

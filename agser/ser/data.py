@@ -29,7 +29,7 @@ import pandas as pd
 from agser.errors import ParameterError
 from agser.ser.metrics import SER_CLASSES
 
-__all__ = ["SEGMENT_COLUMNS", "UtteranceSet", "CorpusData", "FeatureNormalizer", "UtteranceDataset",
+__all__ = ["SEGMENT_COLUMNS", "UtteranceSet", "CorpusData", "Affine", "FeatureNormalizer", "UtteranceDataset",
            "collate", "pool_frames", "label_index", "segments_to_frames", "corpus_by_code",
            "segments_of_rows", "utterance_means", "LayerView", "pooled_features"]
 
@@ -253,6 +253,41 @@ class CorpusData:
         return np.flatnonzero(np.asarray(mask, dtype=bool) & (self.labels >= 0))
 
 
+class Affine:
+    """Per-utterance affine maps ``(x - shift) / scale`` stored once per group (speaker).
+
+    Parameters
+    ----------
+    shift, scale : numpy.ndarray, (n_groups, n_layers, dim)
+    index : numpy.ndarray of int, (n_utterances,)
+        The group of each utterance.
+
+    Examples
+    --------
+    >>> a = Affine(np.zeros((1, 2, 3)), np.ones((1, 2, 3)), np.zeros(5, int))
+    >>> a[4][0].shape, a.take([0, 1])[1].shape
+    ((2, 3), (2, 2, 3))
+    """
+
+    def __init__(self, shift, scale, index):
+        self.shift = np.asarray(shift, dtype=np.float32)
+        self.scale = np.asarray(scale, dtype=np.float32)
+        self.index = np.asarray(index, dtype=int)
+
+    def __getitem__(self, i):
+        g = self.index[i]
+        return self.shift[g], self.scale[g]
+
+    def take(self, rows):
+        """``(shift, scale)`` of several utterances, each (len(rows), n_layers, dim)."""
+        g = self.index[np.asarray(rows, dtype=int)]
+        return self.shift[g], self.scale[g]
+
+    def then(self, mu, sd):
+        """This map followed by ``(. - mu) / sd``: ``(x - (s + mu c)) / (c sd)``."""
+        return Affine(self.shift + mu[None] * self.scale, self.scale * sd[None], self.index)
+
+
 class FeatureNormalizer:
     """The normalisation of SER features: per speaker (or utterance), then global.
 
@@ -264,8 +299,10 @@ class FeatureNormalizer:
        *training* set's frames after step 1 (fitted once on the source).
 
     Statistics come from one streaming pass per set, reading one utterance at
-    a time. :meth:`shift_scale` gives one utterance's combined affine map, so
-    that ``normalised = (pooled - shift) / scale`` on its valid frames.
+    a time; they are kept once per speaker (:class:`Affine`), not once per
+    utterance, so memory grows with the speakers, not with the corpus.
+    :meth:`affine` gives a set's combined maps: ``normalised = (pooled -
+    shift) / scale`` on its valid frames.
     """
 
     MODES = ("speaker", "utterance", "none")
@@ -283,37 +320,37 @@ class FeatureNormalizer:
         return f.transpose(1, 0, 2)  # (T, n_layers, dim): frames along axis 0
 
     def first_stage(self, uset):
-        """Per-utterance ``(shift, scale)`` of step 1 for a set: two (n, n_layers, dim) arrays."""
+        """The :class:`Affine` of step 1 for a set."""
         from agser.normalize import SpeakerNormalizer
 
         n = len(uset)
-        shift = scale = None
         if self.mode == "speaker":
             norm = SpeakerNormalizer()
             for i in range(n):
                 norm.partial_fit([self._frames(uset, i)], groups=[uset.speaker[i]])
-            pairs = [norm.shift_scale(s) for s in uset.speaker]
-            shift = np.stack([p[0] for p in pairs]).astype(np.float32)
-            scale = np.stack([p[1] for p in pairs]).astype(np.float32)
-        else:
+            speakers = list(norm.speakers_)
+            pos = {spk: j for j, spk in enumerate(speakers)}
+            return Affine(np.stack([norm.mean_[spk] for spk in speakers]),
+                          np.stack([norm.scale_[spk] for spk in speakers]),
+                          np.array([pos[spk] for spk in np.asarray(uset.speaker, dtype=str)]))
+        if self.mode == "utterance":
+            stats = []
             for i in range(n):
                 f = self._frames(uset, i).astype(np.float64)
-                if shift is None:
-                    shift = np.zeros((n,) + f.shape[1:], np.float32)
-                    scale = np.ones((n,) + f.shape[1:], np.float32)
-                if self.mode == "utterance":
-                    shift[i] = f.mean(0)
-                    scale[i] = np.sqrt(f.var(0) + 1e-6)
-        return shift, scale
+                stats.append((f.mean(0), np.sqrt(f.var(0) + 1e-6)))
+            return Affine(np.stack([a for a, _ in stats]), np.stack([b for _, b in stats]), np.arange(n))
+        shape = self._frames(uset, 0).shape[1:]
+        return Affine(np.zeros((1,) + shape), np.ones((1,) + shape), np.zeros(n, int))
 
     def fit(self, uset):
         """Fit step 2 on a (training) set; returns self."""
-        shift, scale = self.first_stage(uset)
-        self._fitted = (uset, shift, scale)  # affine() of this very set needs no second pass
+        first = self.first_stage(uset)
+        self._fitted = (uset, first)  # affine() of this very set needs no second pass
         total = total_sq = 0.0
         count = 0
         for i in range(len(uset)):
-            z = (self._frames(uset, i).astype(np.float64) - shift[i]) / scale[i]
+            shift, scale = first[i]
+            z = (self._frames(uset, i).astype(np.float64) - shift) / scale
             total = total + z.sum(0)
             total_sq = total_sq + (z * z).sum(0)
             count += z.shape[0]
@@ -323,16 +360,14 @@ class FeatureNormalizer:
         return self
 
     def affine(self, uset):
-        """Per-utterance ``(shift, scale)`` of the whole map for a set: ``(x - shift) / scale``."""
+        """The :class:`Affine` of the whole map for a set: ``(x - shift) / scale`` per utterance."""
         if self.global_ is None:
             raise ParameterError("FeatureNormalizer.affine before fit")
         if self._fitted is not None and self._fitted[0] is uset:
-            shift, scale = self._fitted[1:]
+            first = self._fitted[1]
         else:
-            shift, scale = self.first_stage(uset)
-        mu, sd = self.global_
-        # (x - s1) / c1 then (. - mu) / sd  ==  (x - (s1 + mu * c1)) / (c1 * sd)
-        return (shift + mu[None] * scale).astype(np.float32), (scale * sd[None]).astype(np.float32)
+            first = self.first_stage(uset)
+        return first.then(*self.global_)
 
 
 class UtteranceDataset:
@@ -345,14 +380,14 @@ class UtteranceDataset:
     Parameters
     ----------
     uset : UtteranceSet
-    affine : (shift, scale)
-        Per-utterance arrays, each (n, n_layers, dim) (:meth:`FeatureNormalizer.affine`).
+    affine : Affine
+        The set's maps (:meth:`FeatureNormalizer.affine`).
     labels : array of int, optional
     """
 
     def __init__(self, uset, affine, labels=None):
         self.uset = uset
-        self.shift, self.scale = affine
+        self.affine = affine
         self.labels = None if labels is None else np.asarray(labels, dtype=int)
 
     def __len__(self):
@@ -361,7 +396,8 @@ class UtteranceDataset:
     def __getitem__(self, i):
         uid = self.uset.utterance_id[i]
         f = pooled_features(self.uset.features, uid, self.uset.pool)
-        x = (f - self.shift[i][:, None, :]) / self.scale[i][:, None, :]
+        shift, scale = self.affine[i]
+        x = (f - shift[:, None, :]) / scale[:, None, :]
         item = {"x": np.ascontiguousarray(x, dtype=np.float32), "length": int(f.shape[1]), "index": int(i),
                 "label": -1 if self.labels is None else int(self.labels[i])}
         if self.uset.block_input is not None:
@@ -412,14 +448,14 @@ def utterance_means(uset, affine):
     Parameters
     ----------
     uset : UtteranceSet
-    affine : (shift, scale)
+    affine : Affine
         :meth:`FeatureNormalizer.affine` of the set.
     """
-    shift, scale = affine
-    out = np.zeros((len(uset),) + shift.shape[1:], np.float64)
+    out = np.zeros((len(uset),) + affine.shift.shape[1:], np.float64)
     for i, uid in enumerate(uset.utterance_id):
         f = pooled_features(uset.features, uid, uset.pool).astype(np.float64)
-        out[i] = (f.mean(1) - shift[i]) / scale[i]
+        shift, scale = affine[i]
+        out[i] = (f.mean(1) - shift) / scale
     return out
 
 

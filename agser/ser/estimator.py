@@ -250,7 +250,10 @@ class SERClassifier(ClassifierMixin, BaseEstimator):
         if self.anchoring != "none":
             self._affine["target"] = self.normalizer_.affine(target)
             tset = UtteranceDataset(target, self._affine["target"])
-            tgt_loader = _loader(tset, self.batch_size, True, gen, self.num_workers)
+            # a generator of its own: with worker processes the loaders draw in another order,
+            # and a shared generator would make results depend on num_workers
+            tgt_loader = _loader(tset, self.batch_size, True,
+                                 torch.Generator().manual_seed(int(self.random_state) + 1), self.num_workers)
             tgt_iter = _Cycle(tgt_loader)
         hard = _HardPositives(X, target, self.sdtw_gamma, seed=self.random_state) \
             if self.anchoring == "hard" else None
@@ -365,15 +368,15 @@ class SERClassifier(ClassifierMixin, BaseEstimator):
         The frozen features' normalisation (per speaker, then global) is kept
         fixed, so training starts from exactly the frozen model's input.
         """
-        shift, scale = self._affine[which]
         idx = batch["index"].numpy()
+        shift, scale = self._affine[which].take(idx)
         k = blocks.n_layers - blocks.n
         top = blocks(batch["block"].to(device), batch["block_lengths"].to(device))
         # a batch's longest utterance after pooling may differ by a frame from the block output
         T = x.shape[2]
         top = torch.nn.functional.pad(top, (0, 0, 0, max(0, T - top.shape[2])))[:, :, :T]
-        sh = torch.as_tensor(shift[idx][:, k:, None, :], device=device)
-        sc = torch.as_tensor(scale[idx][:, k:, None, :], device=device)
+        sh = torch.as_tensor(shift[:, k:, None, :], device=device)
+        sc = torch.as_tensor(scale[:, k:, None, :], device=device)
         top = (top - sh) / sc
         top = top * frame_mask(lengths, T).to(top.dtype)[:, None, :, None]
         return torch.cat([x[:, :k], top.to(x.dtype)], 1)
