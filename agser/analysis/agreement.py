@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["nmi_agreement"]
+__all__ = ["nmi_agreement", "agreement_statement"]
 
 
 def nmi_agreement(segments):
@@ -50,3 +50,31 @@ def nmi_agreement(segments):
     out["nmi_corpus"] = float(nmi(segments["corpus"].astype(str), segments["cluster"]))
     out["n_segments"] = int(len(segments))
     return out
+
+
+def agreement_statement(table, option):
+    """One sentence on what the paper's gestures' clusters follow, and on the run's own choice.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :meth:`agser.run.Run.cluster_agreement` (``gestures``, ``nmi_speaker``, ``nmi_phone``).
+    option : str
+        The run's ``cluster.gestures``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"gestures": ["paper", "speaker-free"], "nmi_speaker": [0.3, 0.01],
+    ...                   "nmi_phone": [0.15, 0.32]})
+    >>> print(agreement_statement(t, "speaker-free"))  # doctest: +NORMALIZE_WHITESPACE
+    With the paper's preprocessing the clusters agree with the speaker (NMI 0.30) more than with the
+    phone (0.15): they encode faces more than articulation. This run clusters speaker-free gestures
+    (NMI with speaker 0.01, with phone 0.32).
+    """
+    t = table.set_index("gestures")
+    p, own = t.loc["paper"], t.loc[option]
+    more = "more" if p["nmi_speaker"] > p["nmi_phone"] else "less"
+    verdict = "they encode faces more than articulation" if more == "more" else "they follow articulation more"
+    return (f"With the paper's preprocessing the clusters agree with the speaker (NMI {p['nmi_speaker']:.2f}) "
+            f"{more} than with the phone ({p['nmi_phone']:.2f}): {verdict}. This run clusters {option} gestures "
+            f"(NMI with speaker {own['nmi_speaker']:.2f}, with phone {own['nmi_phone']:.2f}).")
