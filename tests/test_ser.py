@@ -249,3 +249,50 @@ def test_ser_cluster_model_and_oracle_read_no_target_label(tmp_path):
     assert s_a["segments"]["corpus"].nunique() == 2
     # the test can fail: the four-emotion filter of chapters 3-5 reads the target labels
     assert paper_b["n_fit"] < paper_a["n_fit"] == m_a["n_fit"]
+
+
+@pytest.mark.slow
+def test_oracle_reads_only_simulator_truth(tmp_path):
+    """AG-oracle's classes follow the simulator's articulation files and nothing else: new faces
+    (other landmark files) and other labels leave them unchanged, other articulation changes them."""
+    from agser.corpora import read_manifest, write_manifest
+    from agser.corpora.simulator import simulate
+    from agser.run import Run
+
+    base = read_manifest(simulate(tmp_path / "sim", seed=0, utterances_per_corpus=8))
+    faces = read_manifest(simulate(tmp_path / "faces", seed=0, utterances_per_corpus=8, decouple_gestures=True))
+    assert (base["landmarks_path"] != faces["landmarks_path"]).all()
+
+    def oracle(table, name):
+        write_manifest(table, tmp_path / name / "manifest.csv", relative=False)
+        run = Run({"data": {"source": "manifest", "manifest": str(tmp_path / name / "manifest.csv")},
+                   "extract": {"workers": 1}, "cluster": {"k": 3, "k_range": [3, 3], "elbow_max_iter": 2,
+                                                          "max_iter": 5}},
+                  work_dir=tmp_path / name / "work")
+        # a manifest run is no simulation: the oracle is asked for through the simulator's files
+        run.is_simulated = lambda: True
+        return run.oracle(), run._ser_segments()["segments"]
+
+    a, seg_a = oracle(base, "base")
+    # other faces (the decoupled corpus' landmark files), other emotion labels: the same classes
+    other = base.assign(landmarks_path=faces["landmarks_path"].to_numpy(),
+                        emotion=np.roll(base["emotion"].to_numpy(), 1))
+    b, seg_b = oracle(other, "faces")
+    pd.testing.assert_frame_equal(seg_a[["utterance_id", "ipa", "start", "end"]],
+                                  seg_b[["utterance_id", "ipa", "start", "end"]])
+    np.testing.assert_array_equal(a, b)
+    # the truth itself changed (every articulation track reversed in time): other classes
+    truth = tmp_path / "truth"
+    truth.mkdir()
+    paths = []
+    for p in base["articulation_path"]:
+        t = pd.read_csv(p)
+        t.iloc[:, 1:] = t.iloc[:, 1:].to_numpy()[::-1]
+        q = truth / Path(p).name
+        t.to_csv(q, index=False)
+        paths.append(str(q))
+    c, _ = oracle(base.assign(articulation_path=paths), "truth")
+    assert not np.array_equal(a, c)
+    # no articulation files: no oracle
+    none, _ = oracle(base.drop(columns="articulation_path"), "none")
+    assert none is None

@@ -98,7 +98,9 @@ def load_run(args, overrides=None):
     """
     from agser.run import Run
 
-    run = Run.named(args.run, work_dir=args.work_dir) if args.run else Run.from_file(args.params, args.work_dir)
+    # the command line shows the per-utterance stages' progress bars (the book does not)
+    run = Run.named(args.run, work_dir=args.work_dir, progress=True) if args.run else \
+        Run.from_file(args.params, args.work_dir, progress=True)
     changes = {f"{section}.{key}": value for section, keys in (overrides or {}).items()
                for key, value in keys.items()}
     return run.with_params(**changes) if changes else run

@@ -238,7 +238,7 @@ class Run(SERStages):
 
     # -- construction --------------------------------------------------------
     @classmethod
-    def named(cls, name="default", root=None, work_dir=None):
+    def named(cls, name="default", root=None, work_dir=None, progress=False):
         """The run ``ROOT/papermill_runs/NAME`` (its ``params.yaml``, work folder and tables)."""
         root = find_root(root)
         if not isinstance(name, str) or not name or "/" in name or name.startswith("."):
@@ -251,15 +251,15 @@ class Run(SERStages):
         spec = read_params_file(path)
         base = path.parent
         return cls(spec["overrides"], work_dir=work_dir or base / "work", name=name,
-                   tables_dir=base / "tables", root=root, description=spec["description"])
+                   tables_dir=base / "tables", root=root, description=spec["description"], progress=progress)
 
     @classmethod
-    def from_file(cls, path, work_dir=None, root=None):
+    def from_file(cls, path, work_dir=None, root=None, progress=False):
         """The run of a params.yaml anywhere (work folder ``work/`` beside it by default)."""
         spec = read_params_file(path)
         base = Path(path).resolve().parent
         return cls(spec["overrides"], work_dir=work_dir or base / "work", name=base.name,
-                   tables_dir=base / "tables", root=root, description=spec["description"])
+                   tables_dir=base / "tables", root=root, description=spec["description"], progress=progress)
 
     @classmethod
     def from_extraction(cls, folder, work_dir, parameters=None):
@@ -280,7 +280,8 @@ class Run(SERStages):
     def with_params(self, **changes):
         """The same run (work folder, store) with dotted parameters changed, e.g. ``**{"ser.gamma": 0}``."""
         run = type(self)(with_params(self.params, **changes), work_dir=self.work_dir, name=self.name,
-                         tables_dir=self.tables_dir, root=self.root, description=self.description)
+                         tables_dir=self.tables_dir, root=self.root, description=self.description,
+                         progress=self.progress)
         if self._extraction is not None:
             run._extraction = self._extraction
             run._memo["segments_dir"] = self._extraction
@@ -416,7 +417,7 @@ class Run(SERStages):
         name = fingerprint([str(self.manifest_path()), {k: v for k, v in extract.items()
                                                         if k not in ("workers", "scheduler")}])[:16]
         out = self.work_dir / "extract" / name
-        extract_manifest(self.manifest_path(), out, store=self.store, progress=False, **extract)
+        extract_manifest(self.manifest_path(), out, store=self.store, progress=self.progress, **extract)
         return out
 
     def segments(self):
