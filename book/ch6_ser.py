@@ -131,16 +131,18 @@ if ready:
 
 # %%
 if ready and r.params["controls"]["conditions"]:
-    display(page_table(report.control_checks(contrasts).drop(columns="why")
-                       .set_index(["condition", "contrast", "direction"])))
+    checks = report.control_checks(contrasts)
+    display(page_table(checks.drop(columns="why").set_index(["condition", "contrast", "direction"])))
     cal = r.calibration()
-    glue_values({"calibration": report.calibration_statement(cal, r.params["controls"]["min_gap"])})
+    glue_values({"calibration": report.calibration_statement(cal, r.params["controls"]["min_gap"]),
+                 "controls": report.controls_statement(checks)})
     display(page_table(cal["table"].groupby("damage")[["source_only", "upper_bound", "gap"]].mean(), digits=1))
 else:
-    glue_values({"calibration": "This run has no controls: its controls.conditions is empty."})
+    glue_values({"calibration": "This run has no controls: its controls.conditions is empty.",
+                 "controls": "This run has no controls; the controls run has them."})
 
 # %% [markdown]
-# {glue:text}`calibration`
+# {glue:text}`calibration` {glue:text}`controls`
 
 # %% [markdown]
 # ## Protocol and choices fixed in advance
@@ -194,6 +196,7 @@ if ready and s["gamma_sweep"]:
 #
 # - **The claim**: {glue:text}`verdict`
 # - **The loss itself**: {glue:text}`oracle`
+# - **The controls**: {glue:text}`controls`
 # - **Against the paper**: the paper reports AG above PA, LA and Hard-AG by
 #   {glue:text}`paper_lo:.1f` to {glue:text}`paper_hi:.1f` UAR points, single numbers with
 #   no spread or test; set them against the intervals above. See

@@ -14,7 +14,7 @@ from scipy import stats as _st
 
 __all__ = ["summary_ci", "paper_beside_ours", "verdict", "EXPECTED", "control_checks", "format_ci",
            "training_diagnostics", "decide", "main_condition", "oracle_statement", "protocol_table",
-           "paper_ag_margins", "calibration_statement", "diagnostics_summary"]
+           "paper_ag_margins", "calibration_statement", "diagnostics_summary", "controls_statement"]
 
 #: The expected outcome of each control, stated before its result is computed:
 #: ``(contrast, expectation, reason)`` per condition. ``expectation``: ``"> 0"``
@@ -164,11 +164,15 @@ def verdict(contrasts, condition, contrast="AG - source-only", also=("AG - AG-sh
             n = int(row["n_seeds"])
             part = f"{d} {row['mean']:+.1f} points [{row['ci_low']:+.1f}, {row['ci_high']:+.1f}], {_describe(row)}"
             if row["ci_low"] > 0 or row["ci_high"] < 0:
-                part += f" (Holm-corrected p = {row['p']:.2g})"
+                # the interval is the contrast's own; the p-value is corrected for all the contrasts
+                part += (f" (Holm-corrected p = {row['p']:.2g})" if row["p"] < 0.05 else
+                         f", but not after the correction for the number of contrasts (Holm p = {row['p']:.2g})")
             parts.append(part)
         sentences.append(f"{a} against {b}: " + "; ".join(parts) + ".")
     if n is not None:
         sentences.append(f"{n} seeds, 95 % confidence intervals of the per-seed paired differences.")
+    if condition != "default" and sentences:
+        sentences[0] = f"In the {condition} condition, {sentences[0]}"
     return " ".join(sentences)
 
 
@@ -332,3 +336,25 @@ def diagnostics_summary(diagnostics, by=("method",)):
                          for a, b in zip(g["common_share_source"].mean(), g["common_share_target"].mean())],
     })
     return out
+
+
+def controls_statement(checks):
+    """One sentence: how many expected outcomes of the controls held, and which did not.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"condition": ["no-shift"], "contrast": ["AG - source-only"], "expected": ["~ 0"],
+    ...                   "why": [""], "direction": ["C->I"], "found": ["+4.0 [+1.5, +6.5]"], "as expected": ["no"]})
+    >>> controls_statement(t)
+    '0 of 1 expected outcomes of the controls hold; not as expected: no-shift AG - source-only C->I (expected ~ 0, found +4.0 [+1.5, +6.5]).'
+    """
+    if checks.empty:
+        return "This run has no controls."
+    ok = checks["as expected"] == "yes"
+    text = f"{int(ok.sum())} of {len(checks)} expected outcomes of the controls hold"
+    bad = checks[~ok]
+    if len(bad):
+        text += "; not as expected: " + "; ".join(
+            f"{r.condition} {r.contrast} {r.direction} (expected {r.expected}, found {r.found})"
+            for r in bad.itertuples(index=False))
+    return text + "."
