@@ -29,9 +29,10 @@ def run(args):
     r = load_run(args)
     results = Path(args.results) if args.results else r.tables_dir / "ser_results_cli.csv"
     out = r.ser_run(args.method, args.direction, args.seed)
-    row = pd.DataFrame([{"method": args.method, "direction": args.direction, "seed": args.seed,
-                         **{k: round(float(out[k]), 4) for k in RESULT_COLUMNS[3:]}}],
-                       columns=list(RESULT_COLUMNS))
+    figures = [c for c in RESULT_COLUMNS if c not in ("condition", "method", "direction", "seed", "n_train")]
+    row = pd.DataFrame([{"condition": "default", "method": args.method, "direction": args.direction,
+                         "seed": args.seed, **{k: round(float(out[k]), 4) for k in figures},
+                         "n_train": int(out["n_train"])}], columns=list(RESULT_COLUMNS))
     results.parent.mkdir(parents=True, exist_ok=True)
     row.to_csv(results, mode="a", header=not results.is_file(), index=False)
     print(f"{args.method} {args.direction} seed {args.seed}: UAR {out['uar']:.2f} % "

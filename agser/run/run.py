@@ -109,12 +109,14 @@ def _encode_row(row, *, enc_params, sample_rate, dtype="float32"):
 
     import torch
 
+    # One torch thread per worker, set before any torch operation of this process: the workers
+    # already share the cores (two threads each made a loaded machine 20x slower), and a worker
+    # forked from a parent that has run torch (encoder_info loads the model) hangs in torch's
+    # OpenMP pool the first time it enters it with more than one thread.
+    torch.set_num_threads(1)
     key = fingerprint(enc_params)
     if key not in _ENCODERS:
-        # one encoder per process: loading a wav2vec2 takes longer than encoding a clip; one
-        # torch thread per worker, since the workers already share the cores (two threads each
-        # made a loaded machine 20x slower)
-        torch.set_num_threads(1)
+        # one encoder per process: loading a wav2vec2 takes longer than encoding a clip
         _ENCODERS[key] = make_encoder(enc_params)
     wave = load_waveform(_audio_source(row), sample_rate)
     return np.ascontiguousarray(_ENCODERS[key].encode(wave), dtype=np.dtype(dtype))
@@ -620,12 +622,9 @@ class Run(SERStages):
         fn = functools.partial(_encode_row, enc_params=enc_params, sample_rate=meta["sample_rate"],
                                dtype=self.params["acoustic"]["dtype"])
         extract = self.params["extract"]
-        # "forkserver": a worker forked from a process that has loaded a torch model (this one
-        # did, for encoder_info) can deadlock in torch's thread pool
         result = map_cached(fn, rows, store=store, stage="encoded_utterance", params=key,
                             inputs=functools.partial(_encoder_inputs, code=code), workers=extract["workers"],
-                            scheduler=extract["scheduler"], load=False, progress=self.progress,
-                            mp_context="forkserver")
+                            scheduler=extract["scheduler"], load=False, progress=self.progress)
         return {"features": StoredFeatures(store.root, result.values), "failures": result.failures,
                 "digest": fingerprint([key, result.values, result.failures]), **meta}
 
