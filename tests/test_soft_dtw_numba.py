@@ -142,3 +142,36 @@ def test_threads_work_in_a_forked_child_after_the_parent_used_them():
     with ctx.Pool(1) as pool:
         child = pool.apply_async(K.pairwise, (X, lx, X[:9], lx[:9], 1.0, 2)).get(timeout=120)
     np.testing.assert_array_equal(child, parent)
+
+
+def test_run_does_every_task_once_on_the_caller_and_the_pool():
+    import threading
+
+    seen, threads = [], set()
+    lock = threading.Lock()
+    # the first two tasks wait for each other: two threads must hold them at
+    # once, and with 2 threads the pool has only one, so the caller is the other
+    both = threading.Barrier(2, timeout=20)
+
+    def task(t):
+        if t < 2:
+            both.wait()
+        with lock:
+            seen.append(t)
+            threads.add(threading.current_thread().name)
+
+    K._run(task, 40, 2)
+    assert sorted(seen) == list(range(40))
+    assert threading.current_thread().name in threads and len(threads) == 2
+
+
+def test_run_raises_a_tasks_error_after_every_thread_stopped():
+    done = []
+
+    def task(t):
+        if t == 3:
+            raise ValueError(f"task {t} failed")
+        done.append(t)
+
+    with pytest.raises(ValueError, match="task 3"):
+        K._run(task, 8, 2)
