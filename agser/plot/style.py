@@ -138,6 +138,8 @@ def page_table(table, digits=None, na="–", index=True):
     True
     >>> "100.000" in page_table(pd.DataFrame({"x": [100.0, "n"]}, dtype=object)).to_html()
     False
+    >>> "3.000000" in page_table(pd.DataFrame({"x": [1]}, index=pd.Index([3.0], name="damage"))).to_html()
+    False
     """
     import pandas as pd
 
@@ -149,9 +151,17 @@ def page_table(table, digits=None, na="–", index=True):
             return f"{v:.{int(digits)}f}" if digits is not None else f"{v:.6g}"
         return na if v is None or v is pd.NA else v
 
+    def label(v):
+        # float labels (a grid of strengths, say) as short as they are exact; never rounded to digits
+        return f"{v:.6g}" if isinstance(v, (float, np.floating)) else v
+
     styler = (table.style.format(cell)
+              .format_index(label, axis=0)
               .set_table_attributes('class="dataframe"')
+              # a label spanning rows (an outer index level) at the top of its rows, where
+              # they start: centred, it sat beside the middle of its group, level with another's
               .set_table_styles([{"selector": "td, th", "props": "padding: 0.2em 0.6em;"},
+                                 {"selector": "th", "props": "vertical-align: top;"},
                                  {"selector": "td", "props": "text-align: right;"}]))
     # text reads from the left; numbers line up on the right
     text = [c for c in table.columns if table[c].map(lambda v: isinstance(v, str) and len(v) > 12).any()]
