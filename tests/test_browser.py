@@ -215,6 +215,10 @@ def _default_build_is_current():
     html, run_toc = REPO / "_build" / "html", REPO / RUN_DIR / "_toc.yml"
     if not (html / BUILD_INFO).is_file() or not run_toc.is_file():
         return f"no complete agser book build in {html} (run `make book`)"
+    run = json.loads((html / BUILD_INFO).read_text()).get("run")
+    if run != "default":
+        # `make book RUN=controls` (say) builds into the same folder; these checks are the default book's
+        return f"{html} holds the {run!r} run's book, not the default one (run `make book`)"
     built = (html / BUILD_INFO).stat().st_mtime
     sources = [REPO / "_toc.yml", REPO / "_config.yml", *sorted((REPO / "book").glob("*.py"))]
     newer = [str(p.relative_to(REPO)) for p in sources if p.stat().st_mtime > built]
